@@ -1,0 +1,76 @@
+/**
+ * The collection configuration, read by the CDK stack and the local server
+ * from one file (`concord.config.json`) and checked here once for both.
+ */
+import { COLLECTION_PATTERN, RESERVED_COLLECTIONS } from './limits';
+
+export type HttpProfile = 'default' | 'strict-http';
+
+export interface CollectionConfig {
+  readonly name: string;
+  /** JSON Schema (draft 2020-12) every stored document must satisfy. */
+  readonly schema?: Record<string, unknown>;
+  /** Writes need `If-Match` (or `If-None-Match: *` to create). Default true. */
+  readonly requirePrecondition: boolean;
+}
+
+export interface ConcordConfig {
+  /** `strict-http` answers failed `If-Match` / `If-None-Match` with 412 instead of 409. */
+  readonly profile: HttpProfile;
+  readonly collections: readonly CollectionConfig[];
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(`invalid Concord configuration: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const COLLECTION_KEYS = new Set(['name', 'schema', 'requirePrecondition']);
+
+const parseCollection = (raw: unknown, index: number): CollectionConfig => {
+  const where = `collections[${index}]`;
+  if (!isRecord(raw)) throw new ConfigError(`${where} must be an object`);
+  for (const key of Object.keys(raw)) {
+    if (!COLLECTION_KEYS.has(key)) throw new ConfigError(`${where} has unknown key "${key}"`);
+  }
+  const { name, schema, requirePrecondition } = raw;
+  if (typeof name !== 'string' || !COLLECTION_PATTERN.test(name)) {
+    throw new ConfigError(`${where}.name must match ${COLLECTION_PATTERN}`);
+  }
+  if (RESERVED_COLLECTIONS.has(name)) throw new ConfigError(`"${name}" is a reserved name`);
+  if (schema !== undefined && !isRecord(schema)) {
+    throw new ConfigError(`${where}.schema must be a JSON Schema object`);
+  }
+  if (requirePrecondition !== undefined && typeof requirePrecondition !== 'boolean') {
+    throw new ConfigError(`${where}.requirePrecondition must be a boolean`);
+  }
+  return {
+    name,
+    ...(schema ? { schema } : {}),
+    requirePrecondition: requirePrecondition ?? true,
+  };
+};
+
+/** Checks raw configuration (parsed JSON) and fills defaults. */
+export const parseConfig = (raw: unknown): ConcordConfig => {
+  if (!isRecord(raw)) throw new ConfigError('the top level must be an object');
+  const profile = raw.profile ?? 'default';
+  if (profile !== 'default' && profile !== 'strict-http') {
+    throw new ConfigError('profile must be "default" or "strict-http"');
+  }
+  if (!Array.isArray(raw.collections) || raw.collections.length === 0) {
+    throw new ConfigError('collections must be a non-empty array');
+  }
+  const collections = raw.collections.map(parseCollection);
+  const names = new Set<string>();
+  for (const { name } of collections) {
+    if (names.has(name)) throw new ConfigError(`collection "${name}" is declared twice`);
+    names.add(name);
+  }
+  return { profile, collections };
+};

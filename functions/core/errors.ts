@@ -1,0 +1,136 @@
+/**
+ * The domain error family. Each error carries what a client needs to resolve
+ * it without a second request; the HTTP layer maps each `code` to a status and
+ * a problem type in one table, and is the only place that knows about 409 vs 412.
+ */
+import type { ItemView } from './items-model';
+
+export type ErrorCode =
+  | 'bad-request'
+  | 'not-found'
+  | 'already-exists'
+  | 'version-mismatch'
+  | 'precondition-required'
+  | 'patch-test-failed'
+  | 'validation-failed'
+  | 'payload-too-large'
+  | 'unsupported-media-type'
+  | 'method-not-allowed'
+  | 'unavailable';
+
+/** Which HTTP precondition header a failure came from, if any (the strict profile answers 412). */
+export type PreconditionSource = 'if-match' | 'if-none-match';
+
+export abstract class DomainError extends Error {
+  abstract readonly code: ErrorCode;
+  /** Whether the same request may succeed if simply sent again later. */
+  readonly retryable: boolean = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequestError extends DomainError {
+  readonly code = 'bad-request';
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = 'not-found';
+}
+
+export class MethodNotAllowedError extends DomainError {
+  readonly code = 'method-not-allowed';
+  constructor(
+    message: string,
+    readonly allow: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+export class AlreadyExistsError extends DomainError {
+  readonly code = 'already-exists';
+  constructor(
+    message: string,
+    readonly current: ItemView,
+    readonly precondition?: PreconditionSource,
+  ) {
+    super(message);
+  }
+}
+
+export class VersionMismatchError extends DomainError {
+  readonly code = 'version-mismatch';
+  constructor(
+    message: string,
+    readonly current: ItemView,
+    readonly precondition?: PreconditionSource,
+  ) {
+    super(message);
+  }
+}
+
+export class PreconditionRequiredError extends DomainError {
+  readonly code = 'precondition-required';
+}
+
+export class PatchTestFailedError extends DomainError {
+  readonly code = 'patch-test-failed';
+  constructor(
+    message: string,
+    readonly current: ItemView,
+    readonly pointer: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ValidationIssue {
+  /** JSON Pointer (RFC 6901) into the request document. */
+  readonly pointer: string;
+  readonly message: string;
+}
+
+export class ValidationError extends DomainError {
+  readonly code = 'validation-failed';
+  constructor(
+    message: string,
+    readonly errors: readonly ValidationIssue[],
+  ) {
+    super(message);
+  }
+}
+
+export class PayloadTooLargeError extends DomainError {
+  readonly code = 'payload-too-large';
+  constructor(
+    message: string,
+    readonly limitBytes: number,
+  ) {
+    super(message);
+  }
+}
+
+export class UnsupportedMediaTypeError extends DomainError {
+  readonly code = 'unsupported-media-type';
+  constructor(
+    message: string,
+    readonly accepted: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+/** The database is throttled or down after the SDK's own retries. */
+export class UnavailableError extends DomainError {
+  readonly code = 'unavailable';
+  override readonly retryable = true;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,95 @@
+/** Shapes shared by the domain and its storage port. */
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export interface ItemKey {
+  readonly tenant: string;
+  readonly collection: string;
+  readonly id: string;
+}
+
+/** A document as stored: live, or a tombstone that keeps the version counter going. */
+export interface StoredItem {
+  readonly id: string;
+  readonly version: number;
+  readonly deleted: boolean;
+  /** The client's document, without the server-managed `id` and `version`. */
+  readonly body: JsonObject;
+  readonly updatedAt: string;
+}
+
+/** A live document as clients see it, with its validator. */
+export interface ItemView {
+  readonly id: string;
+  readonly version: number;
+  readonly etag: string;
+  /** The representation: the document with `id` and `version` set by the server. */
+  readonly document: JsonObject;
+}
+
+/**
+ * What must hold of the stored item for a write to go through. All present
+ * parts must hold. "Exists" means a live item; a tombstone counts as absent.
+ */
+export interface WriteCondition {
+  readonly mustExist?: boolean;
+  readonly mustBeAbsent?: boolean;
+  /** Current version must be one of these (strong If-Match, or a body `version`). */
+  readonly versionIn?: readonly number[];
+  /** Current version must be none of these (If-None-Match with entity tags). */
+  readonly versionNotIn?: readonly number[];
+}
+
+export interface ListPage {
+  readonly items: readonly StoredItem[];
+  /** Opaque position after the last item, absent on the last page. */
+  readonly cursor?: string;
+}
+
+/**
+ * Thrown by an {@link ItemStore} when a write's condition did not hold; carries
+ * the item as it was when the condition was evaluated (no second read).
+ */
+export class ConditionFailedError extends Error {
+  constructor(readonly current: StoredItem | undefined) {
+    super('write condition failed');
+    this.name = 'ConditionFailedError';
+  }
+}
+
+/**
+ * The storage port. Every write is one conditional request: the store never
+ * reads before it writes.
+ */
+export interface ItemStore {
+  /** Strongly consistent read; returns tombstones too. */
+  get(key: ItemKey): Promise<StoredItem | undefined>;
+  /**
+   * Writes `body` (or a tombstone when `body` is null) as the next version,
+   * if `condition` holds. Returns the item written and whether a live item
+   * existed before. Throws {@link ConditionFailedError} otherwise.
+   */
+  write(
+    key: ItemKey,
+    body: JsonObject | null,
+    condition: WriteCondition,
+  ): Promise<{ item: StoredItem; existed: boolean }>;
+  /** Live items of one tenant's collection in id order. */
+  list(
+    tenant: string,
+    collection: string,
+    options: { limit: number; cursor?: string },
+  ): Promise<ListPage>;
+}
+
+/** Formats the strong entity tag of a version, e.g. `"7"`. */
+export const etagOf = (version: number): string => `"${version}"`;
+
+/** A live stored item as clients see it. */
+export const viewOf = (item: StoredItem): ItemView => ({
+  id: item.id,
+  version: item.version,
+  etag: etagOf(item.version),
+  document: { ...item.body, id: item.id, version: item.version },
+});

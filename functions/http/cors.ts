@@ -1,0 +1,36 @@
+/**
+ * CORS settings, defined once: the CDK stack configures API Gateway's
+ * preflight with them, the local server answers preflight with them, and the
+ * handlers add them to every response.
+ */
+export const CORS = {
+  allowOrigins: ['*'],
+  allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+  allowHeaders: [
+    'Authorization',
+    'Content-Type',
+    'If-Match',
+    'If-None-Match',
+    'Idempotency-Key',
+    'Lock-Token',
+  ],
+  exposeHeaders: [
+    'ETag',
+    'Location',
+    'Retry-After',
+    'RateLimit',
+    'RateLimit-Policy',
+    'Idempotent-Replayed',
+    'WWW-Authenticate',
+  ],
+  maxAgeSeconds: 600,
+} as const;
+
+/** Headers of a preflight (OPTIONS) answer, for hosts that do not answer it themselves. */
+export const preflightHeaders = (): Record<string, string> => ({
+  'access-control-allow-origin': CORS.allowOrigins.join(','),
+  'access-control-allow-methods': CORS.allowMethods.join(','),
+  'access-control-allow-headers': CORS.allowHeaders.join(','),
+  'access-control-expose-headers': CORS.exposeHeaders.join(','),
+  'access-control-max-age': String(CORS.maxAgeSeconds),
+});

@@ -1,0 +1,19 @@
+/**
+ * The Lambda entry point. Every function group bundles this same file; the
+ * group only decides which routes API Gateway sends it and which table
+ * permissions it has.
+ */
+import rawConfig from '../../concord.config.json' with { type: 'json' };
+import { parseConfig } from '../core/config';
+import { createDocumentClient } from '../store/client';
+import { createDynamoItemStore } from '../store/dynamo-item-store';
+import { TABLE_NAME_ENV } from '../store/keys';
+import { createHttpHandler } from './app';
+
+const tableName = process.env[TABLE_NAME_ENV];
+if (!tableName) throw new Error(`${TABLE_NAME_ENV} is not set`);
+
+export const handler = createHttpHandler({
+  config: parseConfig(rawConfig),
+  store: createDynamoItemStore({ client: createDocumentClient(), tableName }),
+});

@@ -1,0 +1,111 @@
+/**
+ * The one route table. Plain data with no handler imports, so the CDK app can
+ * read it without loading runtime code. CDK makes one API Gateway route per
+ * entry, the local server matches requests against the same entries, and the
+ * OpenAPI document is generated from it.
+ */
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Functions are grouped by the table access they need: least privilege per group. */
+export type FunctionGroup = 'read' | 'write' | 'public';
+
+export interface Route {
+  readonly method: HttpMethod;
+  /** Same `{param}` syntax as API Gateway route keys. */
+  readonly path: string;
+  /** Key into the handler map of `app.ts`. */
+  readonly handler: HandlerName;
+  readonly group: FunctionGroup;
+  /** Whether the route needs an API key (everything but the API description). */
+  readonly auth: boolean;
+  readonly summary: string;
+}
+
+export type HandlerName =
+  | 'items.create'
+  | 'items.list'
+  | 'items.get'
+  | 'items.replace'
+  | 'items.patch'
+  | 'items.delete'
+  | 'openapi.get';
+
+export const routes: readonly Route[] = [
+  {
+    method: 'GET',
+    path: '/v1/openapi.json',
+    handler: 'openapi.get',
+    group: 'public',
+    auth: false,
+    summary: 'The OpenAPI 3.1 description of this API',
+  },
+  {
+    method: 'POST',
+    path: '/v1/{collection}',
+    handler: 'items.create',
+    group: 'write',
+    auth: true,
+    summary: 'Create a document if its id is absent',
+  },
+  {
+    method: 'GET',
+    path: '/v1/{collection}',
+    handler: 'items.list',
+    group: 'read',
+    auth: true,
+    summary: 'List documents with cursor pagination',
+  },
+  {
+    method: 'HEAD',
+    path: '/v1/{collection}',
+    handler: 'items.list',
+    group: 'read',
+    auth: true,
+    summary: 'Headers of the list response',
+  },
+  {
+    method: 'GET',
+    path: '/v1/{collection}/{id}',
+    handler: 'items.get',
+    group: 'read',
+    auth: true,
+    summary: 'Read a document with its ETag',
+  },
+  {
+    method: 'HEAD',
+    path: '/v1/{collection}/{id}',
+    handler: 'items.get',
+    group: 'read',
+    auth: true,
+    summary: 'Headers of a document read',
+  },
+  {
+    method: 'PUT',
+    path: '/v1/{collection}/{id}',
+    handler: 'items.replace',
+    group: 'write',
+    auth: true,
+    summary: 'Create (If-None-Match: *) or replace (If-Match) a document',
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/{collection}/{id}',
+    handler: 'items.patch',
+    group: 'write',
+    auth: true,
+    summary: 'Apply a JSON merge patch or JSON patch to the version named by If-Match',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/{collection}/{id}',
+    handler: 'items.delete',
+    group: 'write',
+    auth: true,
+    summary: 'Delete the version named by If-Match',
+  },
+];
+
+/** The API Gateway route key of a route, e.g. `GET /v1/{collection}`. */
+export const routeKey = (route: Pick<Route, 'method' | 'path'>): string =>
+  `${route.method} ${route.path}`;

@@ -1,0 +1,34 @@
+/**
+ * The table's key layout, defined once. The CDK stack, the local server and
+ * the test setup import these names; nothing else spells them out.
+ *
+ * Every key starts with the tenant, so tenancy never needs a migration and no
+ * query can cross from one tenant into another.
+ */
+
+export const TABLE_KEYS = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds; DynamoDB's TTL deletes expired records eventually. */
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/** The environment variable that names the table in Lambda and locally. */
+export const TABLE_NAME_ENV = 'TABLE_NAME';
+
+/** The tenant every request belongs to until API keys assign one. */
+export const DEFAULT_TENANT = 'default';
+
+const SEPARATOR = '#';
+
+/** Partition of one tenant's collection: all of its documents, one query away. */
+export const collectionPartition = (tenant: string, collection: string): string =>
+  `T${SEPARATOR}${tenant}${SEPARATOR}C${SEPARATOR}${collection}`;
+
+/** Sort key of a document inside its collection partition. */
+export const itemSortKey = (id: string): string => `I${SEPARATOR}${id}`;
+
+export const ITEM_SORT_PREFIX = `I${SEPARATOR}`;
+
+/** Strips the document sort-key prefix; the inverse of {@link itemSortKey}. */
+export const idFromSortKey = (sk: string): string => sk.slice(ITEM_SORT_PREFIX.length);
