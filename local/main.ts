@@ -1,0 +1,128 @@
+/**
+ * `npm start`: the API on http://127.0.0.1:3000 over an embedded, persistent
+ * DynamoDB Local. Environment: PORT, HOST, CONCORD_DATA_DIR, CONCORD_CONFIG,
+ * DYNAMODB_PORT (see README).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { ConfigError, parseConfig } from '../functions/core/config';
+import { createHttpHandler } from '../functions/http/app';
+import { createDocumentClient } from '../functions/store/client';
+import { createDynamoItemStore } from '../functions/store/dynamo-item-store';
+import { TABLE_NAME_ENV } from '../functions/store/keys';
+import {
+  type DynamoLocal,
+  ensureTable,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  localDynamoClient,
+  startDynamoLocal,
+} from './dynamo-local';
+import { JavaMissingError } from './java';
+import { createLocalServer, type LocalHandler, type LocalServer, PortInUseError } from './server';
+
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const TABLE_NAME = 'concord';
+
+/** A startup failure whose message is the whole story: printed without a stack. */
+class StartupError extends Error {}
+
+const portFrom = (name: string, fallback: number | undefined): number | undefined => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new StartupError(`${name} must be a port number (0–65535), got "${raw}"`);
+  }
+  return port;
+};
+
+const readConfig = (path: string) => {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new StartupError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return parseConfig(JSON.parse(text));
+  } catch (error) {
+    throw new StartupError(`${path}: ${(error as Error).message}`);
+  }
+};
+
+const main = async (): Promise<void> => {
+  const port = portFrom('PORT', 3000) ?? 3000;
+  const host = process.env.HOST || '127.0.0.1';
+  const dynamoPort = portFrom('DYNAMODB_PORT', undefined);
+  const dataDir = resolve(process.env.CONCORD_DATA_DIR || join(PROJECT_ROOT, '.concord'));
+  const config = readConfig(
+    resolve(process.env.CONCORD_CONFIG || join(PROJECT_ROOT, 'concord.config.json')),
+  );
+
+  // Listen before starting Java, so a busy port fails in milliseconds, not
+  // after a JVM start; requests arriving meanwhile wait for the handler.
+  let ready!: (handler: LocalHandler) => void;
+  const handlerReady = new Promise<LocalHandler>((resolveHandler) => {
+    ready = resolveHandler;
+  });
+  const server: LocalServer = await createLocalServer({
+    host,
+    port,
+    handler: async (event: APIGatewayProxyEventV2, context: Context) =>
+      (await handlerReady)(event, context),
+  });
+
+  let dynamo: DynamoLocal | undefined;
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) {
+      // A second Ctrl-C: stop waiting. The exit hook still kills Java.
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping`);
+    await server.close().catch(() => undefined);
+    await dynamo?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', (signal) => void shutdown(signal));
+  process.on('SIGTERM', (signal) => void shutdown(signal));
+
+  try {
+    dynamo = await startDynamoLocal({
+      path: join(dataDir, 'dynamodb'),
+      ...(dynamoPort ? { port: dynamoPort } : {}),
+    });
+    const admin = localDynamoClient(dynamo.endpoint);
+    await ensureTable(admin, TABLE_NAME).finally(() => admin.destroy());
+  } catch (error) {
+    await server.close().catch(() => undefined);
+    await dynamo?.stop();
+    throw error;
+  }
+
+  process.env[TABLE_NAME_ENV] = TABLE_NAME;
+  const client = createDocumentClient({
+    endpoint: dynamo.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  ready(
+    createHttpHandler({ config, store: createDynamoItemStore({ client, tableName: TABLE_NAME }) }),
+  );
+  console.log(`Concord listening on ${server.url}`);
+  console.log(`DynamoDB Local on ${dynamo.endpoint} (data in ${dataDir})`);
+};
+
+main().catch((error: unknown) => {
+  const known =
+    error instanceof StartupError ||
+    error instanceof PortInUseError ||
+    error instanceof JavaMissingError ||
+    error instanceof ConfigError;
+  console.error(known ? `concord: ${(error as Error).message}` : error);
+  process.exit(1);
+});
