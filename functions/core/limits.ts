@@ -23,3 +23,5 @@ export const MAX_DEPTH = 32;
 export const MAX_PATCH_OPERATIONS = 1_000;
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
+/** Largest request body: what could still fit one 400 KB item. */
+export const MAX_REQUEST_BYTES = 400 * 1024;

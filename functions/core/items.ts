@@ -1,0 +1,276 @@
+/**
+ * The items domain: create-if-absent, version-checked replace, patch and
+ * delete, read with preconditions, and listing. Every write is one
+ * conditional store write; the store never reads first, so concurrent
+ * writers that present the same version get exactly one winner.
+ */
+import { ulid } from 'ulid';
+import type { CollectionConfig, ConcordConfig } from './config';
+import { toStoredBody } from './documents';
+import {
+  BadRequestError,
+  DomainError,
+  NotFoundError,
+  PreconditionRequiredError,
+  ValidationError,
+} from './errors';
+import {
+  ConditionFailedError,
+  type ItemKey,
+  type ItemStore,
+  type ItemView,
+  type JsonObject,
+  type JsonValue,
+  type StoredItem,
+  viewOf,
+  type WriteCondition,
+} from './items-model';
+import { DEFAULT_PAGE_SIZE, ID_PATTERN, MAX_PAGE_SIZE } from './limits';
+import { applyPatch, type Patch } from './patch';
+import {
+  explainCondition,
+  hasPrecondition,
+  type Preconditions,
+  weakVersions,
+  writeCondition,
+} from './preconditions';
+import { compileValidator, type DocumentValidator } from './schemas';
+
+export interface ItemServiceOptions {
+  readonly config: ConcordConfig;
+  readonly store: ItemStore;
+  /** Makes ids for documents posted without one. */
+  readonly newId?: () => string;
+}
+
+export interface WriteResult {
+  readonly item: ItemView;
+  /** True when no live document had this id before. */
+  readonly created: boolean;
+}
+
+export type ReadResult =
+  | { readonly status: 'ok'; readonly item: ItemView }
+  | { readonly status: 'not-modified'; readonly item: ItemView };
+
+interface Collection {
+  readonly config: CollectionConfig;
+  readonly validate: DocumentValidator;
+}
+
+/** A patch retried this often when the client did not pin a version and others keep winning. */
+const UNPINNED_PATCH_ATTEMPTS = 3;
+
+const checkId = (id: string): void => {
+  if (!ID_PATTERN.test(id)) {
+    throw new BadRequestError(`an id must match ${ID_PATTERN.source}`);
+  }
+};
+
+/** Reads `id` and `version` from a client document; they must agree with the request. */
+const bodyFields = (value: JsonValue): { id?: string; version?: number } => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  const { id, version } = value;
+  if (id !== undefined && typeof id !== 'string')
+    throw new BadRequestError('"id" must be a string');
+  if (version !== undefined && !(Number.isSafeInteger(version) && (version as number) >= 0)) {
+    throw new BadRequestError('"version" must be a non-negative integer');
+  }
+  return {
+    ...(id !== undefined ? { id } : {}),
+    ...(version !== undefined ? { version: version as number } : {}),
+  };
+};
+
+/** Creates the items service over a store. Compiles every collection schema up front. */
+export const createItemService = ({ config, store, newId = ulid }: ItemServiceOptions) => {
+  const collections = new Map<string, Collection>(
+    config.collections.map((c) => [c.name, { config: c, validate: compileValidator(c) }]),
+  );
+
+  const collection = (name: string): Collection => {
+    const found = collections.get(name);
+    if (!found) throw new NotFoundError(`no collection "${name}"`);
+    return found;
+  };
+
+  const requirePrecondition = (c: Collection, p: Preconditions): void => {
+    if (c.config.requirePrecondition && !hasPrecondition(p)) {
+      throw new PreconditionRequiredError(
+        `writes to "${c.config.name}" need If-Match (or If-None-Match: * to create)`,
+      );
+    }
+  };
+
+  const storedBody = (c: Collection, value: JsonValue): JsonObject => {
+    const body = toStoredBody(value);
+    c.validate(body);
+    return body;
+  };
+
+  /** One conditional write; a refused condition becomes the error that explains it. */
+  const write = async (
+    key: ItemKey,
+    body: JsonObject | null,
+    condition: WriteCondition,
+    p: Preconditions,
+  ): Promise<WriteResult> => {
+    try {
+      const { item, existed } = await store.write(key, body, condition);
+      return { item: viewOf(item), created: !existed };
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+      throw (
+        explainCondition(condition, error.current, p) ??
+        new NotFoundError('the document changed while it was written')
+      );
+    }
+  };
+
+  const readLive = async (key: ItemKey): Promise<StoredItem> => {
+    const item = await store.get(key);
+    if (!item || item.deleted) throw new NotFoundError(`no document "${key.id}"`);
+    return item;
+  };
+
+  return {
+    /** Creates a document whose id (from the body, or a new ULID) must not exist yet. */
+    async create(tenant: string, name: string, value: JsonValue): Promise<WriteResult> {
+      const c = collection(name);
+      const fields = bodyFields(value);
+      if (fields.version !== undefined) throw new BadRequestError('a new document has no version');
+      const id = fields.id ?? newId();
+      checkId(id);
+      const body = storedBody(c, value);
+      return write({ tenant, collection: name, id }, body, { mustBeAbsent: true }, {});
+    },
+
+    /** Replaces (or, with `If-None-Match: *` or an opted-out collection, creates) a document. */
+    async replace(
+      tenant: string,
+      name: string,
+      id: string,
+      value: JsonValue,
+      p: Preconditions,
+    ): Promise<WriteResult> {
+      const c = collection(name);
+      checkId(id);
+      const fields = bodyFields(value);
+      if (fields.id !== undefined && fields.id !== id) {
+        throw new BadRequestError('the body "id" differs from the id in the path');
+      }
+      const pre = {
+        ...p,
+        ...(fields.version !== undefined ? { bodyVersion: fields.version } : {}),
+      };
+      requirePrecondition(c, pre);
+      const condition = writeCondition(pre);
+      return write({ tenant, collection: name, id }, storedBody(c, value), condition, pre);
+    },
+
+    /** Reads a live document; evaluates If-Match, then If-None-Match (RFC 9110 §13.2.2). */
+    async read(tenant: string, name: string, id: string, p: Preconditions): Promise<ReadResult> {
+      collection(name);
+      checkId(id);
+      const item = await readLive({ tenant, collection: name, id });
+      const failure = explainCondition(writeCondition({ ifMatch: p.ifMatch }), item, p);
+      if (failure) throw failure;
+      const view = viewOf(item);
+      const { ifNoneMatch } = p;
+      if (
+        ifNoneMatch !== undefined &&
+        (ifNoneMatch === '*' || weakVersions(ifNoneMatch).includes(item.version))
+      ) {
+        return { status: 'not-modified', item: view };
+      }
+      return { status: 'ok', item: view };
+    },
+
+    /**
+     * Patches the current document. The write is conditioned on the version
+     * the patch was applied to, so a concurrent change is never overwritten.
+     */
+    async patch(
+      tenant: string,
+      name: string,
+      id: string,
+      patch: Patch,
+      p: Preconditions,
+    ): Promise<WriteResult> {
+      const c = collection(name);
+      checkId(id);
+      const fields = patch.format === 'merge' ? bodyFields(patch.value) : {};
+      if (fields.id !== undefined && fields.id !== id) {
+        throw new BadRequestError('the patch "id" differs from the id in the path');
+      }
+      const pre = {
+        ...p,
+        ...(fields.version !== undefined ? { bodyVersion: fields.version } : {}),
+      };
+      requirePrecondition(c, pre);
+      const clientCondition = writeCondition(pre, { mustExist: true });
+      const key = { tenant, collection: name, id };
+      const pinned = clientCondition.versionIn !== undefined;
+      for (let attempt = 1; ; attempt++) {
+        const current = await readLive(key);
+        const failure = explainCondition(clientCondition, current, pre);
+        if (failure) throw failure;
+        const view = viewOf(current);
+        const patched = applyPatch(view, patch);
+        if (
+          typeof patched === 'object' &&
+          patched !== null &&
+          !Array.isArray(patched) &&
+          ((patched.id !== undefined && patched.id !== id) ||
+            (patch.format === 'json' && patched.version !== current.version))
+        ) {
+          throw new ValidationError('"id" and "version" are managed by the server', [
+            { pointer: patched.id !== id ? '/id' : '/version', message: 'cannot be changed' },
+          ]);
+        }
+        const condition = { ...clientCondition, versionIn: [current.version] };
+        try {
+          return await write(key, storedBody(c, patched), condition, pre);
+        } catch (error) {
+          // Nobody pinned a version: re-apply to the newer document instead of failing.
+          const retry = !pinned && attempt < UNPINNED_PATCH_ATTEMPTS;
+          if (!(retry && error instanceof DomainError && error.code === 'version-mismatch')) {
+            throw error;
+          }
+        }
+      }
+    },
+
+    /** Deletes the version named by the preconditions, leaving a tombstone that keeps the version. */
+    async remove(tenant: string, name: string, id: string, p: Preconditions): Promise<WriteResult> {
+      const c = collection(name);
+      checkId(id);
+      requirePrecondition(c, p);
+      const condition = writeCondition(p, { mustExist: true });
+      return write({ tenant, collection: name, id }, null, condition, p);
+    },
+
+    /** One page of live documents in id order. */
+    async list(
+      tenant: string,
+      name: string,
+      options: { limit?: number; cursor?: string },
+    ): Promise<{ items: ItemView[]; cursor?: string }> {
+      collection(name);
+      const limit = options.limit ?? DEFAULT_PAGE_SIZE;
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+        throw new BadRequestError(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+      }
+      const page = await store.list(tenant, name, {
+        limit,
+        ...(options.cursor !== undefined ? { cursor: options.cursor } : {}),
+      });
+      return {
+        items: page.items.map(viewOf),
+        ...(page.cursor !== undefined ? { cursor: page.cursor } : {}),
+      };
+    },
+  };
+};
+
+export type ItemService = ReturnType<typeof createItemService>;

@@ -1,0 +1,117 @@
+/**
+ * RFC 9110 conditional requests over integer versions. The HTTP layer parses
+ * the header syntax; this module decides what the tags mean for a version
+ * and turns them into a storage condition, so the database evaluates them
+ * atomically with the write.
+ */
+import {
+  AlreadyExistsError,
+  BadRequestError,
+  type DomainError,
+  NotFoundError,
+  type PreconditionSource,
+  VersionMismatchError,
+} from './errors';
+import { type StoredItem, viewOf, type WriteCondition } from './items-model';
+
+export interface EntityTag {
+  readonly weak: boolean;
+  /** The tag without quotes or `W/`. */
+  readonly opaque: string;
+}
+
+/** `*` or a list of entity tags, as an `If-Match` / `If-None-Match` header carries. */
+export type TagSet = '*' | readonly EntityTag[];
+
+export interface Preconditions {
+  readonly ifMatch?: TagSet;
+  readonly ifNoneMatch?: TagSet;
+  /** A `version` inside the request body: an If-Match that is not an HTTP header. */
+  readonly bodyVersion?: number;
+}
+
+/** A version that no item ever has: stands for tags that cannot match. */
+const NO_VERSION = -1;
+
+const versionOfTag = (tag: EntityTag): number | undefined =>
+  /^(0|[1-9][0-9]{0,14})$/.test(tag.opaque) ? Number(tag.opaque) : undefined;
+
+/** Versions a tag list names under strong comparison (If-Match): weak tags never match. */
+export const strongVersions = (tags: readonly EntityTag[]): number[] => {
+  const versions = tags.filter((tag) => !tag.weak).map(versionOfTag);
+  const known = versions.filter((v): v is number => v !== undefined);
+  return known.length > 0 ? known : [NO_VERSION];
+};
+
+/** Versions a tag list names under weak comparison (If-None-Match). */
+export const weakVersions = (tags: readonly EntityTag[]): number[] => {
+  const known = tags.map(versionOfTag).filter((v): v is number => v !== undefined);
+  return known.length > 0 ? known : [NO_VERSION];
+};
+
+export const hasPrecondition = (p: Preconditions): boolean =>
+  p.ifMatch !== undefined || p.ifNoneMatch !== undefined || p.bodyVersion !== undefined;
+
+const versionSource = (p: Preconditions): PreconditionSource | undefined =>
+  p.ifMatch !== undefined ? 'if-match' : undefined;
+
+/** The storage condition a write must meet for these preconditions. */
+export const writeCondition = (p: Preconditions, base: WriteCondition = {}): WriteCondition => {
+  let versionIn: number[] | undefined;
+  if (p.ifMatch !== undefined && p.ifMatch !== '*') versionIn = strongVersions(p.ifMatch);
+  if (p.bodyVersion !== undefined) {
+    if (versionIn && !versionIn.includes(p.bodyVersion)) {
+      throw new BadRequestError('the body version does not agree with If-Match');
+    }
+    versionIn = [p.bodyVersion];
+  }
+  const mustExist = base.mustExist || p.ifMatch !== undefined || p.bodyVersion !== undefined;
+  const mustBeAbsent = base.mustBeAbsent || p.ifNoneMatch === '*';
+  if (mustExist && mustBeAbsent) {
+    throw new BadRequestError('a write cannot require the document both to exist and be absent');
+  }
+  return {
+    ...(mustExist ? { mustExist } : {}),
+    ...(mustBeAbsent ? { mustBeAbsent } : {}),
+    ...(versionIn ? { versionIn } : {}),
+    ...(p.ifNoneMatch !== undefined && p.ifNoneMatch !== '*'
+      ? { versionNotIn: weakVersions(p.ifNoneMatch) }
+      : {}),
+  };
+};
+
+const isLive = (item: StoredItem | undefined): item is StoredItem =>
+  item !== undefined && !item.deleted;
+
+/**
+ * Why `condition` does not hold for `current`, as the error the client gets;
+ * undefined when it holds. Used both before a write (on a read item) and
+ * after a refused write (on the item the database returned).
+ */
+export const explainCondition = (
+  condition: WriteCondition,
+  current: StoredItem | undefined,
+  p: Preconditions = {},
+): DomainError | undefined => {
+  if (condition.mustBeAbsent && isLive(current)) {
+    const source = p.ifNoneMatch === '*' ? 'if-none-match' : undefined;
+    return new AlreadyExistsError(`"${current.id}" already exists`, viewOf(current), source);
+  }
+  if (condition.mustExist && !isLive(current)) return new NotFoundError('no such document');
+  if (!isLive(current)) return undefined;
+  if (condition.versionIn && !condition.versionIn.includes(current.version)) {
+    return new VersionMismatchError(
+      `the document is at version ${current.version}`,
+      viewOf(current),
+      versionSource(p),
+    );
+  }
+  if (condition.versionNotIn?.includes(current.version)) {
+    return new VersionMismatchError(
+      `the document is at version ${current.version}, which If-None-Match excludes`,
+      viewOf(current),
+      'if-none-match',
+    );
+  }
+  return undefined;
+};

@@ -1,0 +1,42 @@
+/**
+ * Per-collection JSON Schema validation (draft 2020-12, Ajv). Schemas compile
+ * once when the configuration loads; a schema that does not compile is a
+ * configuration error, never a request error.
+ */
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { CollectionConfig } from './config';
+import { ConfigError } from './config';
+import { ValidationError } from './errors';
+import type { JsonObject } from './items-model';
+
+export type DocumentValidator = (body: JsonObject) => void;
+
+const noValidation: DocumentValidator = () => {};
+
+/** Compiles a collection's schema into a validator that throws {@link ValidationError}. */
+export const compileValidator = (collection: CollectionConfig): DocumentValidator => {
+  if (!collection.schema) return noValidation;
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  let validate: ValidateFunction;
+  try {
+    validate = ajv.compile(collection.schema);
+  } catch (error) {
+    throw new ConfigError(
+      `the schema of "${collection.name}" does not compile: ${(error as Error).message}`,
+    );
+  }
+  return (body) => {
+    if (validate(body)) return;
+    const errors = (validate.errors ?? []).slice(0, 20).map((e) => ({
+      pointer:
+        e.keyword === 'required'
+          ? `${e.instancePath}/${String((e.params as { missingProperty?: string }).missingProperty)}`
+          : e.instancePath,
+      message: e.message ?? e.keyword,
+    }));
+    throw new ValidationError(
+      `the document does not match the schema of "${collection.name}"`,
+      errors,
+    );
+  };
+};

@@ -1,0 +1,93 @@
+/**
+ * Item route handlers: read the request, call one domain function, shape
+ * the answer. They choose no error status; the error mapper does.
+ */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { ItemService } from '../../core/items';
+import type { Patch } from '../../core/patch';
+import {
+  JSON_PATCH_TYPE,
+  JSON_TYPE,
+  jsonBody,
+  MERGE_PATCH_TYPE,
+  pathParam,
+  preconditionsOf,
+  queryParam,
+} from '../request';
+import {
+  documentPath,
+  documentResponse,
+  jsonResponse,
+  noContent,
+  notModified,
+  type Response,
+} from '../responses';
+
+export interface RequestScope {
+  readonly items: ItemService;
+  readonly tenant: string;
+}
+
+export type RouteHandler = (
+  event: APIGatewayProxyEventV2,
+  scope: RequestScope,
+) => Promise<Response>;
+
+const target = (event: APIGatewayProxyEventV2) => ({
+  collection: pathParam(event, 'collection'),
+  id: pathParam(event, 'id'),
+});
+
+export const createItem: RouteHandler = async (event, { items, tenant }) => {
+  const collection = pathParam(event, 'collection');
+  const { value } = jsonBody(event, [JSON_TYPE]);
+  const { item } = await items.create(tenant, collection, value);
+  return documentResponse(201, item, { location: documentPath(collection, item.id) });
+};
+
+export const replaceItem: RouteHandler = async (event, { items, tenant }) => {
+  const { collection, id } = target(event);
+  const preconditions = preconditionsOf(event);
+  const { value } = jsonBody(event, [JSON_TYPE]);
+  const { item, created } = await items.replace(tenant, collection, id, value, preconditions);
+  return created
+    ? documentResponse(201, item, { location: documentPath(collection, id) })
+    : documentResponse(200, item);
+};
+
+export const getItem: RouteHandler = async (event, { items, tenant }) => {
+  const { collection, id } = target(event);
+  const result = await items.read(tenant, collection, id, preconditionsOf(event));
+  return result.status === 'not-modified'
+    ? notModified(result.item)
+    : documentResponse(200, result.item);
+};
+
+export const patchItem: RouteHandler = async (event, { items, tenant }) => {
+  const { collection, id } = target(event);
+  const preconditions = preconditionsOf(event);
+  const { mediaType, value } = jsonBody(event, [MERGE_PATCH_TYPE, JSON_PATCH_TYPE]);
+  const patch: Patch = { format: mediaType === JSON_PATCH_TYPE ? 'json' : 'merge', value };
+  const { item } = await items.patch(tenant, collection, id, patch, preconditions);
+  return documentResponse(200, item);
+};
+
+export const deleteItem: RouteHandler = async (event, { items, tenant }) => {
+  const { collection, id } = target(event);
+  await items.remove(tenant, collection, id, preconditionsOf(event));
+  return noContent();
+};
+
+export const listItems: RouteHandler = async (event, { items, tenant }) => {
+  const collection = pathParam(event, 'collection');
+  const limit = queryParam(event, 'limit');
+  const cursor = queryParam(event, 'cursor');
+  const page = await items.list(tenant, collection, {
+    ...(limit !== undefined ? { limit: /^\d{1,4}$/.test(limit) ? Number(limit) : Number.NaN } : {}),
+    ...(cursor !== undefined ? { cursor } : {}),
+  });
+  return jsonResponse(200, {
+    items: page.items.map((item) => item.document),
+    nextCursor: page.cursor ?? null,
+  });
+};

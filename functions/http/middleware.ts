@@ -1,0 +1,58 @@
+import type middy from '@middy/core';
+import httpCors from '@middy/http-cors';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { HttpProfile } from '../core/config';
+import { DomainError } from '../core/errors';
+import { CORS } from './cors';
+import { problemResponse } from './problem';
+
+type Request = middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
+type Middleware = middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
+
+/** CORS headers on every answer, errors included, from the shared settings. */
+export const cors = (): Middleware =>
+  httpCors({
+    origins: [...CORS.allowOrigins],
+    headers: CORS.allowHeaders.join(','),
+    methods: CORS.allowMethods.join(','),
+    exposeHeaders: CORS.exposeHeaders.join(','),
+    maxAge: CORS.maxAgeSeconds,
+  }) as Middleware;
+
+/** Turns every thrown value into problem+json; logs the ones that are the server's fault. */
+export const problems = (profile: HttpProfile): Middleware => ({
+  onError: async (request: Request) => {
+    const { error } = request;
+    if (!(error instanceof DomainError) || error.code === 'unavailable') {
+      console.error(
+        JSON.stringify({
+          level: 'error',
+          routeKey: request.event.routeKey,
+          requestId: request.event.requestContext?.requestId,
+          error:
+            error instanceof Error
+              ? { name: error.name, message: error.message, stack: error.stack }
+              : String(error),
+          cause:
+            error instanceof Error && error.cause instanceof Error ? error.cause.name : undefined,
+        }),
+      );
+    }
+    const collection = request.event.pathParameters?.collection;
+    request.response = problemResponse(error, {
+      profile,
+      instance: request.event.rawPath ?? '/',
+      ...(collection ? { collectionPath: `/v1/${encodeURIComponent(collection)}` } : {}),
+    });
+  },
+});
+
+/** HEAD answers carry the headers of the GET answer and no body. */
+export const headWithoutBody = (): Middleware => {
+  const strip = async (request: Request) => {
+    const response = request.response;
+    if (!response || request.event.requestContext?.http?.method !== 'HEAD') return;
+    request.response = { ...response, body: '' };
+  };
+  return { after: strip, onError: strip };
+};

@@ -1,0 +1,168 @@
+/**
+ * The OpenAPI 3.1 description, generated from the route table so that it
+ * can never list a route the API lacks, or miss one it has.
+ */
+import { MAX_PAGE_SIZE } from '../core/limits';
+import { PROBLEM_CONTENT_TYPE } from './problem';
+import { JSON_PATCH_TYPE, JSON_TYPE, MERGE_PATCH_TYPE } from './request';
+import { type HandlerName, type Route, routes } from './routes';
+
+type Json = Record<string, unknown>;
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const problem = (description: string) => ({
+  description,
+  content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('Problem') } },
+});
+const header = (name: string, description: string) => ({
+  name,
+  in: 'header',
+  required: false,
+  description,
+  schema: { type: 'string' },
+});
+const ifMatch = header('If-Match', 'Strong entity tags (or *) the current version must match');
+const ifNoneMatch = header('If-None-Match', '* to create only; entity tags for 304 on reads');
+const documentBody = (status: string) => ({
+  description: status,
+  headers: { ETag: { schema: { type: 'string' } } },
+  content: { [JSON_TYPE]: { schema: ref('Document') } },
+});
+
+const common = {
+  '400': problem('Malformed request, header or body'),
+  '404': problem('Unknown collection or document'),
+  '503': problem('Database throttled or unavailable; see Retry-After'),
+};
+const conflict = problem('Conflict: the body carries the current version, ETag and document');
+const writes = {
+  ...common,
+  '409': conflict,
+  '412': problem('Failed precondition (strict-HTTP profile only)'),
+  '413': problem('Body too large'),
+  '415': problem('Unsupported media type'),
+  '422': problem('The document fails validation'),
+  '428': problem('This collection requires If-Match (or If-None-Match: *)'),
+};
+
+const OPERATIONS: Record<
+  HandlerName,
+  { parameters?: Json[]; requestBody?: Json; responses: Json }
+> = {
+  'openapi.get': { responses: { '200': { description: 'This document' } } },
+  'items.create': {
+    requestBody: { required: true, content: { [JSON_TYPE]: { schema: ref('Document') } } },
+    responses: { '201': documentBody('Created'), ...writes },
+  },
+  'items.list': {
+    parameters: [
+      {
+        name: 'limit',
+        in: 'query',
+        schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE },
+      },
+      { name: 'cursor', in: 'query', schema: { type: 'string' } },
+    ],
+    responses: {
+      '200': { description: 'A page', content: { [JSON_TYPE]: { schema: ref('Page') } } },
+      ...common,
+    },
+  },
+  'items.get': {
+    parameters: [ifMatch, ifNoneMatch],
+    responses: {
+      '200': documentBody('The document'),
+      '304': { description: 'Not modified' },
+      ...common,
+      '409': conflict,
+      '412': problem('Failed If-Match (strict-HTTP profile only)'),
+    },
+  },
+  'items.replace': {
+    parameters: [ifMatch, ifNoneMatch],
+    requestBody: { required: true, content: { [JSON_TYPE]: { schema: ref('Document') } } },
+    responses: { '200': documentBody('Replaced'), '201': documentBody('Created'), ...writes },
+  },
+  'items.patch': {
+    parameters: [ifMatch],
+    requestBody: {
+      required: true,
+      content: {
+        [MERGE_PATCH_TYPE]: { schema: { type: 'object' } },
+        [JSON_PATCH_TYPE]: { schema: { type: 'array', items: { type: 'object' } } },
+      },
+    },
+    responses: { '200': documentBody('Patched'), ...writes },
+  },
+  'items.delete': {
+    parameters: [ifMatch],
+    responses: { '204': { description: 'Deleted' }, ...writes },
+  },
+};
+
+const pathParameters = (path: string): Json[] =>
+  [...path.matchAll(/\{([^}]+)\}/g)].map((m) => ({
+    name: m[1],
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }));
+
+const operation = (route: Route): Json => {
+  const spec = OPERATIONS[route.handler];
+  return {
+    operationId: `${route.handler.replace('.', '_')}_${route.method.toLowerCase()}`,
+    summary: route.summary,
+    parameters: [...pathParameters(route.path), ...(spec.parameters ?? [])],
+    ...(spec.requestBody && route.method !== 'HEAD' ? { requestBody: spec.requestBody } : {}),
+    responses: spec.responses,
+  };
+};
+
+/** Builds the OpenAPI document for every route in the table. */
+export const buildOpenApi = (): Json => {
+  const paths: Record<string, Json> = {};
+  for (const route of routes) {
+    paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation(route) };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Concord', version: '1.0.0', description: 'Conflict-safe JSON resources' },
+    paths,
+    components: {
+      schemas: {
+        Document: {
+          type: 'object',
+          properties: { id: { type: 'string' }, version: { type: 'integer', minimum: 1 } },
+        },
+        Page: {
+          type: 'object',
+          properties: {
+            items: { type: 'array', items: ref('Document') },
+            nextCursor: { type: ['string', 'null'] },
+          },
+        },
+        Problem: {
+          type: 'object',
+          required: ['type', 'title', 'status'],
+          properties: {
+            type: { type: 'string', format: 'uri' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            detail: { type: 'string' },
+            instance: { type: 'string' },
+            retryable: { type: 'boolean' },
+            current: {
+              type: 'object',
+              properties: {
+                version: { type: 'integer' },
+                etag: { type: 'string' },
+                document: ref('Document'),
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+};

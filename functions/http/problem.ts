@@ -1,0 +1,143 @@
+/**
+ * The one error mapper: domain errors to RFC 9457 problem responses. This
+ * table is the only place that knows statuses, and so the only place that
+ * knows about 409 vs 412. Anything that is not a domain error becomes a
+ * generic 500 that shows nothing of its cause.
+ */
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { HttpProfile } from '../core/config';
+import {
+  AlreadyExistsError,
+  DomainError,
+  type ErrorCode,
+  MethodNotAllowedError,
+  PatchTestFailedError,
+  PayloadTooLargeError,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  VersionMismatchError,
+} from '../core/errors';
+import type { ItemView } from '../core/items-model';
+
+export const PROBLEM_TYPE_BASE = 'https://concord.dev/problems/';
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const STATUS: Record<ErrorCode, { status: number; title: string }> = {
+  'bad-request': { status: 400, title: 'Bad request' },
+  'not-found': { status: 404, title: 'Not found' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'already-exists': { status: 409, title: 'The document already exists' },
+  'version-mismatch': { status: 409, title: 'The document has changed' },
+  'patch-test-failed': { status: 409, title: 'A JSON Patch test failed' },
+  'payload-too-large': { status: 413, title: 'Payload too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  'validation-failed': { status: 422, title: 'The document is not valid' },
+  'precondition-required': { status: 428, title: 'Precondition required' },
+  unavailable: { status: 503, title: 'Service unavailable' },
+};
+
+/** The strict-HTTP profile answers failed `If-Match` / `If-None-Match` headers with 412. */
+const statusFor = (error: DomainError, profile: HttpProfile): number => {
+  const preconditionFailed =
+    (error instanceof VersionMismatchError || error instanceof AlreadyExistsError) &&
+    error.precondition !== undefined;
+  if (profile === 'strict-http' && preconditionFailed) return 412;
+  return STATUS[error.code].status;
+};
+
+const currentState = (view: ItemView) => ({
+  version: view.version,
+  etag: view.etag,
+  document: view.document,
+});
+
+/** The members each error adds to the problem body, and the headers it sets. */
+const extensions = (
+  error: DomainError,
+): { body: Record<string, unknown>; headers: Record<string, string> } => {
+  if (error instanceof AlreadyExistsError) {
+    const location = error.current.document.id;
+    return {
+      body: { current: currentState(error.current), location },
+      headers: { etag: error.current.etag },
+    };
+  }
+  if (error instanceof VersionMismatchError) {
+    return {
+      body: { current: currentState(error.current) },
+      headers: { etag: error.current.etag },
+    };
+  }
+  if (error instanceof PatchTestFailedError) {
+    return {
+      body: { current: currentState(error.current), pointer: error.pointer },
+      headers: { etag: error.current.etag },
+    };
+  }
+  if (error instanceof ValidationError) return { body: { errors: error.errors }, headers: {} };
+  if (error instanceof PayloadTooLargeError) {
+    return { body: { limitBytes: error.limitBytes }, headers: {} };
+  }
+  if (error instanceof UnsupportedMediaTypeError) {
+    return { body: { accepted: error.accepted }, headers: { accept: error.accepted.join(', ') } };
+  }
+  if (error instanceof MethodNotAllowedError) {
+    return { body: {}, headers: { allow: error.allow.join(', ') } };
+  }
+  if (error instanceof UnavailableError) {
+    return {
+      body: { retryAfter: error.retryAfterSeconds },
+      headers: { 'retry-after': String(error.retryAfterSeconds) },
+    };
+  }
+  return { body: {}, headers: {} };
+};
+
+export interface ProblemContext {
+  readonly profile: HttpProfile;
+  /** The request path, used as the problem `instance`. */
+  readonly instance: string;
+  /** Where documents of the request's collection live, to resolve `location`. */
+  readonly collectionPath?: string;
+}
+
+/** The problem+json response for any thrown value. */
+export const problemResponse = (
+  error: unknown,
+  context: ProblemContext,
+): APIGatewayProxyStructuredResultV2 => {
+  if (!(error instanceof DomainError)) {
+    return {
+      statusCode: 500,
+      headers: { 'content-type': PROBLEM_CONTENT_TYPE },
+      body: JSON.stringify({
+        type: `${PROBLEM_TYPE_BASE}internal`,
+        title: 'Internal server error',
+        status: 500,
+        detail: 'The server failed to answer this request. It has been logged.',
+        instance: context.instance,
+        retryable: true,
+      }),
+    };
+  }
+  const status = statusFor(error, context.profile);
+  const { body, headers } = extensions(error);
+  if (typeof body.location === 'string' && context.collectionPath) {
+    body.location = `${context.collectionPath}/${encodeURIComponent(body.location)}`;
+    headers.location = body.location as string;
+  }
+  return {
+    statusCode: status,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...headers },
+    body: JSON.stringify({
+      type: `${PROBLEM_TYPE_BASE}${error.code}`,
+      title: STATUS[error.code].title,
+      status,
+      detail: error.message,
+      instance: context.instance,
+      retryable: error.retryable,
+      ...body,
+    }),
+  };
+};

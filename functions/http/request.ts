@@ -1,0 +1,109 @@
+/**
+ * Reading an API Gateway v2 request: path parameters, precondition headers,
+ * query and body. Every malformed part is a 4xx domain error here, before any
+ * domain code runs.
+ */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { findJsonIssues, utf8Length } from '../core/documents';
+import {
+  BadRequestError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../core/errors';
+import type { JsonValue } from '../core/items-model';
+import { MAX_REQUEST_BYTES } from '../core/limits';
+import type { EntityTag, Preconditions, TagSet } from '../core/preconditions';
+
+const MAX_TAGS = 20;
+/** RFC 9110 §8.8.3: entity-tag = [ W/ ] DQUOTE *etagc DQUOTE, in a comma list. */
+const TAG = /\s*(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)/y;
+
+/** Parses an `If-Match` / `If-None-Match` value; undefined when the header is absent. */
+export const parseTagSet = (name: string, value: string | undefined): TagSet | undefined => {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (trimmed === '*') return '*';
+  const tags: EntityTag[] = [];
+  TAG.lastIndex = 0;
+  while (TAG.lastIndex < trimmed.length) {
+    const match = TAG.exec(trimmed);
+    if (!match) break;
+    tags.push({ weak: match[1] !== undefined, opaque: match[2] ?? '' });
+    if (tags.length > MAX_TAGS)
+      throw new BadRequestError(`${name} names more than ${MAX_TAGS} tags`);
+  }
+  if (tags.length === 0 || TAG.lastIndex !== trimmed.length) {
+    throw new BadRequestError(`${name} must be * or a list of entity tags such as "7"`);
+  }
+  return tags;
+};
+
+export const header = (event: APIGatewayProxyEventV2, name: string): string | undefined =>
+  event.headers?.[name];
+
+export const preconditionsOf = (event: APIGatewayProxyEventV2): Preconditions => {
+  const ifMatch = parseTagSet('If-Match', header(event, 'if-match'));
+  const ifNoneMatch = parseTagSet('If-None-Match', header(event, 'if-none-match'));
+  return {
+    ...(ifMatch !== undefined ? { ifMatch } : {}),
+    ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}),
+  };
+};
+
+export const pathParam = (event: APIGatewayProxyEventV2, name: string): string => {
+  const value = event.pathParameters?.[name];
+  if (value === undefined) throw new BadRequestError(`missing path parameter ${name}`);
+  return value;
+};
+
+export const queryParam = (event: APIGatewayProxyEventV2, name: string): string | undefined =>
+  event.queryStringParameters?.[name];
+
+export const JSON_TYPE = 'application/json';
+export const MERGE_PATCH_TYPE = 'application/merge-patch+json';
+export const JSON_PATCH_TYPE = 'application/json-patch+json';
+
+/** The media type of the body, lowercased, without parameters; utf-8 is the only charset. */
+const mediaTypeOf = (event: APIGatewayProxyEventV2, accepted: readonly string[]): string => {
+  const raw = header(event, 'content-type');
+  const [type = '', ...params] = (raw ?? '').split(';').map((part) => part.trim().toLowerCase());
+  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length);
+  if (
+    !accepted.includes(type) ||
+    (charset !== undefined && charset.replaceAll('"', '') !== 'utf-8')
+  ) {
+    throw new UnsupportedMediaTypeError(
+      raw ? `${raw} is not accepted here` : 'a Content-Type is required',
+      accepted,
+    );
+  }
+  return type;
+};
+
+/** Reads and parses a JSON body of one of the accepted media types. */
+export const jsonBody = (
+  event: APIGatewayProxyEventV2,
+  accepted: readonly string[],
+): { mediaType: string; value: JsonValue } => {
+  const mediaType = mediaTypeOf(event, accepted);
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  const size = event.isBase64Encoded ? Buffer.byteLength(raw, 'base64') : utf8Length(text);
+  if (size > MAX_REQUEST_BYTES) {
+    throw new PayloadTooLargeError(
+      `the body is ${size} bytes; the limit is ${MAX_REQUEST_BYTES}`,
+      MAX_REQUEST_BYTES,
+    );
+  }
+  if (text.trim() === '') throw new BadRequestError('a JSON body is required');
+  let value: JsonValue;
+  try {
+    value = JSON.parse(text) as JsonValue;
+  } catch (error) {
+    throw new BadRequestError(`the body is not valid JSON: ${(error as Error).message}`);
+  }
+  const issues = findJsonIssues(value);
+  if (issues.length > 0) throw new ValidationError('the body is not acceptable', issues);
+  return { mediaType, value };
+};

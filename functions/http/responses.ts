@@ -1,0 +1,38 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ItemView } from '../core/items-model';
+
+export type Response = APIGatewayProxyStructuredResultV2;
+
+/** Where a document lives, as a path the API answers. */
+export const documentPath = (collection: string, id: string): string =>
+  `/v1/${encodeURIComponent(collection)}/${encodeURIComponent(id)}`;
+
+export const jsonResponse = (
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+/** A document with its validator; writes and reads answer the same way. */
+export const documentResponse = (
+  statusCode: number,
+  item: ItemView,
+  headers: Record<string, string> = {},
+): Response => jsonResponse(statusCode, item.document, { etag: item.etag, ...headers });
+
+/** RFC 9110 §15.4.5: a 304 carries the headers a 200 would, and no body. */
+export const notModified = (item: ItemView): Response => ({
+  statusCode: 304,
+  headers: { etag: item.etag },
+  body: '',
+});
+
+export const noContent = (headers: Record<string, string> = {}): Response => ({
+  statusCode: 204,
+  headers,
+  body: '',
+});

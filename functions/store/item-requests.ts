@@ -1,0 +1,145 @@
+/**
+ * Pure builders of the DynamoDB requests for documents. Sending is a thin
+ * separate step (dynamo-item-store.ts), so the exact expressions are unit
+ * tested without AWS. Attribute names always go through placeholders and
+ * user data only ever appears as expression values.
+ */
+import type { GetCommandInput, QueryCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { ItemKey, JsonObject, WriteCondition } from '../core/items-model';
+import { collectionPartition, ITEM_SORT_PREFIX, itemSortKey, TABLE_KEYS } from './keys';
+
+/** Attributes of a document record besides the keys. */
+export const ITEM_ATTRIBUTES = {
+  id: 'id',
+  version: 'version',
+  state: 'state',
+  /** The document as JSON text: exact round trips, no DynamoDB number range limits. */
+  body: 'body',
+  updatedAt: 'updatedAt',
+} as const;
+
+export const LIVE = 'live';
+export const DELETED = 'deleted';
+
+export const itemKey = (key: ItemKey) => ({
+  [TABLE_KEYS.partitionKey]: collectionPartition(key.tenant, key.collection),
+  [TABLE_KEYS.sortKey]: itemSortKey(key.id),
+});
+
+const NAMES = {
+  '#version': ITEM_ATTRIBUTES.version,
+  '#state': ITEM_ATTRIBUTES.state,
+} as const;
+
+/**
+ * The condition expression of a {@link WriteCondition}, built from small
+ * named fragments. A tombstone counts as absent, so re-creating a deleted id
+ * continues its version count (no ABA on old ETags).
+ */
+export const conditionExpression = (
+  condition: WriteCondition,
+): { expression?: string; values: Record<string, unknown> } => {
+  const live = '#state = :live';
+  const absent = '(attribute_not_exists(#state) OR #state = :deleted)';
+  const parts: string[] = [];
+  const values: Record<string, unknown> = {};
+  const list = (prefix: string, versions: readonly number[]): string =>
+    versions
+      .map((version, index) => {
+        values[`:${prefix}${index}`] = version;
+        return `:${prefix}${index}`;
+      })
+      .join(', ');
+  if (condition.mustExist) parts.push(live);
+  if (condition.mustBeAbsent) parts.push(absent);
+  if (condition.versionIn) parts.push(`#version IN (${list('in', condition.versionIn)})`);
+  if (condition.versionNotIn) {
+    parts.push(`(${absent} OR NOT (#version IN (${list('out', condition.versionNotIn)})))`);
+  }
+  if (parts.length === 0) return { values };
+  const expression = parts.join(' AND ');
+  if (expression.includes(':live')) values[':live'] = LIVE;
+  if (expression.includes(':deleted')) values[':deleted'] = DELETED;
+  return { expression, values };
+};
+
+/**
+ * One UpdateItem that writes the next version of a document (or its
+ * tombstone when `body` is null) if `condition` holds. ALL_OLD on success
+ * tells whether it existed; ALL_OLD on failure carries the current state, so
+ * a conflict answer needs no second read.
+ */
+export const buildWriteItem = (
+  tableName: string,
+  key: ItemKey,
+  body: JsonObject | null,
+  condition: WriteCondition,
+  now: string,
+): UpdateCommandInput => {
+  const { expression, values } = conditionExpression(condition);
+  const set = [
+    '#id = :id',
+    '#state = :state',
+    '#version = if_not_exists(#version, :zero) + :one',
+    '#updatedAt = :now',
+  ];
+  if (body) set.push('#body = :body');
+  return {
+    TableName: tableName,
+    Key: itemKey(key),
+    UpdateExpression: `SET ${set.join(', ')}${body ? '' : ' REMOVE #body'}`,
+    ...(expression ? { ConditionExpression: expression } : {}),
+    ExpressionAttributeNames: {
+      ...NAMES,
+      '#id': ITEM_ATTRIBUTES.id,
+      '#updatedAt': ITEM_ATTRIBUTES.updatedAt,
+      '#body': ITEM_ATTRIBUTES.body,
+    },
+    ExpressionAttributeValues: {
+      ...values,
+      ':id': key.id,
+      ':state': body ? LIVE : DELETED,
+      ':zero': 0,
+      ':one': 1,
+      ':now': now,
+      ...(body ? { ':body': JSON.stringify(body) } : {}),
+    },
+    ReturnValues: 'ALL_OLD',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+};
+
+/** Strongly consistent read: a client that just wrote must read its own write. */
+export const buildGetItem = (tableName: string, key: ItemKey): GetCommandInput => ({
+  TableName: tableName,
+  Key: itemKey(key),
+  ConsistentRead: true,
+});
+
+/** One page of a collection partition; tombstones are filtered out. */
+export const buildListItems = (
+  tableName: string,
+  tenant: string,
+  collection: string,
+  limit: number,
+  afterId?: string,
+): QueryCommandInput => ({
+  TableName: tableName,
+  KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+  FilterExpression: '#state = :live',
+  ExpressionAttributeNames: {
+    '#pk': TABLE_KEYS.partitionKey,
+    '#sk': TABLE_KEYS.sortKey,
+    '#state': ITEM_ATTRIBUTES.state,
+  },
+  ExpressionAttributeValues: {
+    ':pk': collectionPartition(tenant, collection),
+    ':prefix': ITEM_SORT_PREFIX,
+    ':live': LIVE,
+  },
+  Limit: limit,
+  ConsistentRead: true,
+  ...(afterId !== undefined
+    ? { ExclusiveStartKey: itemKey({ tenant, collection, id: afterId }) }
+    : {}),
+});

@@ -1,0 +1,14 @@
+import type { JsonObject, StoredItem } from '../core/items-model';
+import { DELETED, ITEM_ATTRIBUTES } from './item-requests';
+
+/** A document record from the table (as the DocumentClient returns it) in domain form. */
+export const toStoredItem = (record: Record<string, unknown>): StoredItem => {
+  const body = record[ITEM_ATTRIBUTES.body];
+  return {
+    id: String(record[ITEM_ATTRIBUTES.id]),
+    version: Number(record[ITEM_ATTRIBUTES.version]),
+    deleted: record[ITEM_ATTRIBUTES.state] === DELETED,
+    body: typeof body === 'string' ? (JSON.parse(body) as JsonObject) : {},
+    updatedAt: String(record[ITEM_ATTRIBUTES.updatedAt] ?? ''),
+  };
+};
