@@ -97,5 +97,5 @@ export const viewOf = (item: StoredItem): ItemView => ({
   id: item.id,
   version: item.version,
   etag: etagOf(item.version),
-  document: { ...item.body, id: item.id, version: item.version },
+  document: { id: item.id, version: item.version, ...item.body },
 });

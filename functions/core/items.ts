@@ -26,7 +26,7 @@ import {
   type WriteCondition,
 } from './items-model';
 import { DEFAULT_PAGE_SIZE, ID_PATTERN, MAX_PAGE_SIZE } from './limits';
-import { applyPatch, type Patch } from './patch';
+import { applyPatch, checkPatch, type Patch } from './patch';
 import {
   explainCondition,
   hasPrecondition,
@@ -199,6 +199,7 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
     ): Promise<WriteResult> {
       const c = collection(name);
       checkId(id);
+      checkPatch(patch);
       const fields = patch.format === 'merge' ? bodyFields(patch.value) : {};
       if (fields.id !== undefined && fields.id !== id) {
         throw new BadRequestError('the patch "id" differs from the id in the path');

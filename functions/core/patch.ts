@@ -34,6 +34,11 @@ export const applyMergePatch = (target: JsonValue | undefined, patch: JsonValue)
 
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
 
+/** Checks a patch's structure; done before any read, so a malformed patch is always a 400. */
+export const checkPatch = (patch: Patch): void => {
+  if (patch.format === 'json') checkOperations(patch.value);
+};
+
 const checkOperations = (value: JsonValue): Operation[] => {
   if (!Array.isArray(value))
     throw new BadRequestError('a JSON Patch must be an array of operations');
