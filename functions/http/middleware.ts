@@ -23,18 +23,19 @@ export const cors = (): Middleware =>
 export const problems = (profile: HttpProfile): Middleware => ({
   onError: async (request: Request) => {
     const { error } = request;
-    if (!(error instanceof DomainError) || error.code === 'unavailable') {
+    const expected = error instanceof DomainError;
+    if (!expected || error.code === 'unavailable') {
+      // Outages are expected and logged without a stack; anything else is a bug.
       console.error(
         JSON.stringify({
-          level: 'error',
+          level: expected ? 'warn' : 'error',
           routeKey: request.event.routeKey,
           requestId: request.event.requestContext?.requestId,
-          error:
-            error instanceof Error
-              ? { name: error.name, message: error.message, stack: error.stack }
-              : String(error),
+          error: error instanceof Error ? error.name : String(error),
+          message: error instanceof Error ? error.message : undefined,
           cause:
             error instanceof Error && error.cause instanceof Error ? error.cause.name : undefined,
+          ...(expected ? {} : { stack: error instanceof Error ? error.stack : undefined }),
         }),
       );
     }

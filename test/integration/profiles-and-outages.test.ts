@@ -1,0 +1,92 @@
+import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../functions/core/config';
+import { createHttpHandler } from '../../functions/http/app';
+import { createDynamoItemStore } from '../../functions/store/dynamo-item-store';
+import { createLocalServer, type LocalServer } from '../../local/server';
+import { freshId, PROBLEM, problemType, send } from '../helpers/http';
+import { createTestTable, testDocumentClient } from '../helpers/local-dynamo';
+
+describe('the strict-HTTP profile', () => {
+  let server: LocalServer;
+  const call = (method: string, path: string, options?: Parameters<typeof send>[3]) =>
+    send(server.url, method, path, options);
+
+  beforeAll(async () => {
+    const tableName = await createTestTable();
+    const handler = createHttpHandler({
+      config: parseConfig({ profile: 'strict-http', collections: [{ name: 'items' }] }),
+      store: createDynamoItemStore({ client: testDocumentClient(), tableName }),
+    });
+    server = await createLocalServer({ handler, host: '127.0.0.1', port: 0 });
+  });
+  afterAll(() => server.close());
+
+  it('answers 412 for a failed If-Match, with the same problem body', async () => {
+    const id = freshId();
+    await call('POST', '/v1/items', { body: { id, n: 1 } });
+    const answer = await call('PUT', `/v1/items/${id}`, {
+      body: {},
+      headers: { 'if-match': '"9"' },
+    });
+    expect(answer.status).toBe(412);
+    expect(answer.body.type).toBe(problemType('version-mismatch'));
+    expect(answer.body.current.document).toEqual({ id, version: 1, n: 1 });
+    const read = await call('GET', `/v1/items/${id}`, { headers: { 'if-match': '"9"' } });
+    expect(read.status).toBe(412);
+  });
+
+  it('answers 412 for a failed If-None-Match: * but 409 for POST and body versions', async () => {
+    const id = freshId();
+    await call('POST', '/v1/items', { body: { id } });
+    const put = await call('PUT', `/v1/items/${id}`, {
+      body: {},
+      headers: { 'if-none-match': '*' },
+    });
+    expect(put.status).toBe(412);
+    expect(put.body.type).toBe(problemType('already-exists'));
+    expect((await call('POST', '/v1/items', { body: { id } })).status).toBe(409);
+    expect((await call('PUT', `/v1/items/${id}`, { body: { version: 5 } })).status).toBe(409);
+  });
+});
+
+describe('a throttled database', () => {
+  let server: LocalServer;
+  let attempts = 0;
+
+  beforeAll(async () => {
+    const tableName = await createTestTable();
+    const client = testDocumentClient();
+    // Inside the SDK's retry loop, so the 503 comes only after its own retries.
+    client.middlewareStack.add(
+      () => async () => {
+        attempts++;
+        throw new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} });
+      },
+      { step: 'deserialize', name: 'injectThrottling', priority: 'high' },
+    );
+    const handler = createHttpHandler({
+      config: parseConfig({ collections: [{ name: 'items' }] }),
+      store: createDynamoItemStore({ client, tableName }),
+    });
+    server = await createLocalServer({ handler, host: '127.0.0.1', port: 0 });
+  });
+  afterAll(() => server.close());
+
+  it('answers 503 unavailable with Retry-After after the SDK retried', async () => {
+    for (const [method, path] of [
+      ['GET', `/v1/items/${freshId()}`],
+      ['POST', '/v1/items'],
+      ['GET', '/v1/items'],
+    ] as const) {
+      attempts = 0;
+      const answer = await send(server.url, method, path, method === 'POST' ? { body: {} } : {});
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('content-type')).toBe(PROBLEM);
+      expect(answer.headers.get('retry-after')).toBe('1');
+      expect(answer.body).toMatchObject({ type: problemType('unavailable'), retryable: true });
+      expect(JSON.stringify(answer.body)).not.toMatch(/Provisioned|throttled/);
+      expect(attempts).toBe(3);
+    }
+  });
+});
