@@ -114,7 +114,7 @@ const main = async (): Promise<void> => {
     createHttpHandler({ config, store: createDynamoItemStore({ client, tableName: TABLE_NAME }) }),
   );
   console.log(`Concord listening on ${server.url}`);
-  console.log(`DynamoDB Local on ${dynamo.endpoint} (data in ${dataDir})`);
+  console.log(`DynamoDB Local on ${dynamo.endpoint} (pid ${dynamo.pid}, data in ${dataDir})`);
 };
 
 main().catch((error: unknown) => {

@@ -11,6 +11,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { preflightHeaders } from '../functions/http/cors';
+import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from '../functions/http/problem';
 import type { Route } from '../functions/http/routes';
 import { toApiGatewayEvent } from './api-gateway-event';
 import { matchRoute } from './route-match';
@@ -55,7 +56,6 @@ export class PortInUseError extends Error {
 }
 
 /** Prefix of the problem `type` URIs the adapter itself answers with. */
-export const PROBLEM_TYPE_BASE = 'urn:concord:problem:';
 // Draining a refused body beyond this would let one client tie up the server.
 const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 const LAMBDA_TIMEOUT_MS = 29_000;
@@ -75,10 +75,11 @@ const problem = (
     status,
     detail,
     instance,
-    retryable: false,
+    // Only a server fault is worth retrying unchanged.
+    retryable: status >= 500,
   });
   res.writeHead(status, {
-    'content-type': 'application/problem+json',
+    'content-type': PROBLEM_CONTENT_TYPE,
     'content-length': Buffer.byteLength(body),
     'access-control-allow-origin': '*',
     ...headers,
@@ -156,10 +157,10 @@ export const createRequestListener = (options: LocalServerOptions) => {
     const match = matchRoute(method, path, routes);
     if (match.kind !== 'matched') req.resume();
     if (match.kind === 'bad-path') {
-      return problem(res, 400, 'bad-request', 'Bad Request', 'malformed path', path);
+      return problem(res, 400, 'bad-request', 'Bad request', 'malformed path', path);
     }
     if (match.kind === 'not-found') {
-      return problem(res, 404, 'not-found', 'Not Found', `no route for ${path}`, path);
+      return problem(res, 404, 'not-found', 'Not found', `no route for ${path}`, path);
     }
     if (match.kind === 'method-not-allowed') {
       const allow = match.allow.join(', ');
@@ -167,7 +168,7 @@ export const createRequestListener = (options: LocalServerOptions) => {
         res,
         405,
         'method-not-allowed',
-        'Method Not Allowed',
+        'Method not allowed',
         `allowed: ${allow}`,
         path,
         {
@@ -179,7 +180,7 @@ export const createRequestListener = (options: LocalServerOptions) => {
     const body = await readBody(req, maxBodyBytes);
     if (!body) {
       const detail = `request body exceeds ${maxBodyBytes} bytes`;
-      return problem(res, 413, 'payload-too-large', 'Payload Too Large', detail, path, {
+      return problem(res, 413, 'payload-too-large', 'Payload too large', detail, path, {
         connection: 'close',
       });
     }
@@ -194,7 +195,7 @@ export const createRequestListener = (options: LocalServerOptions) => {
     } catch (error) {
       log(`handler failed for ${match.routeKey} (${requestId}):`, error);
       const detail = 'The server could not complete the request.';
-      return problem(res, 500, 'internal', 'Internal Server Error', detail, path);
+      return problem(res, 500, 'internal', 'Internal server error', detail, path);
     }
     send(res, method, result);
   };
@@ -212,7 +213,7 @@ export const createLocalServer = async (options: LocalServerOptions): Promise<Lo
   const server = createServer((req, res) => {
     listener(req, res).catch((error: unknown) => {
       log('local server failed to answer:', error);
-      if (!res.headersSent) problem(res, 500, 'internal', 'Internal Server Error', '', '');
+      if (!res.headersSent) problem(res, 500, 'internal', 'Internal server error', '', '');
       else res.destroy();
     });
   });
