@@ -1,0 +1,206 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../functions/core/config';
+import { CORS } from '../../functions/http/cors';
+import { type FunctionGroup, routeKey, routes } from '../../functions/http/routes';
+import { TABLE_KEYS, TABLE_NAME_ENV } from '../../functions/store/keys';
+import { buildApp } from '../../infra/build-app';
+import type { ConcordStack } from '../../infra/concord-stack';
+
+// Bundling needs the runtime code and takes seconds; the template does not need it.
+const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+
+const WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+
+type Resource = { Properties: Record<string, unknown> } & Record<string, unknown>;
+type Statement = { Action: string | string[] };
+
+let built: { stack: ConcordStack; template: Template };
+
+beforeAll(() => {
+  const { stack } = buildApp({ context: SKIP_BUNDLING });
+  // Synthesizes with the AwsSolutions plugin registered, as `cdk synth` does:
+  // an unacknowledged finding throws here.
+  built = { stack, template: Template.fromStack(stack) };
+}, 60_000);
+
+const logicalIdOf = (group: FunctionGroup): string => {
+  const fn = built.stack.functions.get(group);
+  if (!fn) throw new Error(`no ${group} function`);
+  return built.stack.getLogicalId(fn.node.defaultChild as never);
+};
+
+/** Every DynamoDB-relevant action granted to a group's function role. */
+const actionsOf = (group: FunctionGroup): string[] => {
+  const fnId = built.stack.resolve(logicalIdOf(group)) as string;
+  const fn = built.template.findResources('AWS::Lambda::Function')[fnId] as Resource;
+  const roleRef = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const policies = built.template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: [{ Ref: roleRef }] },
+  });
+  return Object.values(policies).flatMap((policy) => {
+    const document = (policy as Resource).Properties.PolicyDocument as { Statement: Statement[] };
+    return document.Statement.flatMap((statement) => [statement.Action].flat());
+  });
+};
+
+describe('ConcordStack routes', () => {
+  it('makes exactly one API route per route-table entry', () => {
+    const made = Object.values(built.template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (route) => (route as Resource).Properties.RouteKey,
+    );
+    expect([...made].sort()).toEqual(routes.map(routeKey).sort());
+  });
+
+  it('sends each route to the function of its group', () => {
+    for (const route of routes) {
+      const fnId = built.stack.resolve(logicalIdOf(route.group)) as string;
+      const integrations = built.template.findResources('AWS::ApiGatewayV2::Integration', {
+        Properties: { IntegrationUri: { 'Fn::GetAtt': [fnId, 'Arn'] } },
+      });
+      const [integrationId] = Object.keys(integrations);
+      built.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: routeKey(route),
+        Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
+      });
+    }
+  });
+
+  it('answers CORS preflight exposing ETag and allowing If-Match', () => {
+    built.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: {
+        AllowOrigins: [...CORS.allowOrigins],
+        AllowHeaders: Match.arrayWith(['If-Match', 'If-None-Match', 'Idempotency-Key']),
+        ExposeHeaders: Match.arrayWith(['ETag', 'Location', 'Retry-After']),
+        MaxAge: CORS.maxAgeSeconds,
+      },
+    });
+  });
+
+  it('writes stage access logs to a log group', () => {
+    built.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+        Format: Match.stringLikeRegexp('\\$context\\.requestId'),
+      },
+    });
+  });
+});
+
+describe('ConcordStack table', () => {
+  it('uses the shared key layout, on-demand billing, TTL and a change stream', () => {
+    built.template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    built.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
+        { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
+      ]),
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: TABLE_KEYS.ttlAttribute, Enabled: true },
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  it('keeps the table when the stack is deleted', () => {
+    built.template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
+    });
+  });
+});
+
+describe('ConcordStack functions', () => {
+  it('makes one function per route group', () => {
+    const groups = new Set(routes.map((route) => route.group));
+    built.template.resourceCountIs('AWS::Lambda::Function', groups.size);
+  });
+
+  it('runs every function on nodejs24.x, arm64, with the table name', () => {
+    const functions = Object.values(built.template.findResources('AWS::Lambda::Function'));
+    expect(functions.length).toBeGreaterThan(0);
+    for (const fn of functions as Resource[]) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        MemorySize: 1024,
+        Timeout: 10,
+        Environment: { Variables: { [TABLE_NAME_ENV]: { Ref: expect.any(String) } } },
+        LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
+      });
+    }
+  });
+
+  it('sets a retention on every log group', () => {
+    const logGroups = Object.values(built.template.findResources('AWS::Logs::LogGroup'));
+    // One per function and one for API access logs.
+    expect(logGroups).toHaveLength(built.stack.functions.size + 1);
+    for (const logGroup of logGroups as Resource[]) {
+      expect(logGroup.Properties.RetentionInDays).toBe(30);
+    }
+  });
+
+  it('gives the read function no write action on the table', () => {
+    const actions = actionsOf('read');
+    expect(actions).toContain('dynamodb:GetItem');
+    expect(actions).toContain('dynamodb:Query');
+    expect(actions.filter((action) => WRITE_ACTIONS.includes(action))).toEqual([]);
+  });
+
+  it('lets the write function update items', () => {
+    expect(actionsOf('write')).toEqual(expect.arrayContaining(WRITE_ACTIONS));
+  });
+
+  it('gives the public function no DynamoDB action at all', () => {
+    expect(actionsOf('public').filter((action) => action.startsWith('dynamodb:'))).toEqual([]);
+  });
+
+  it('attaches no managed policy, so no role can write to other log groups', () => {
+    const roles = Object.values(built.template.findResources('AWS::IAM::Role')) as Resource[];
+    for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+});
+
+describe('ConcordStack operations', () => {
+  it('alarms on function errors and throttles, API 5xx and table faults', () => {
+    const alarms = Object.values(
+      built.template.findResources('AWS::CloudWatch::Alarm'),
+    ) as Resource[];
+    const metricNames = alarms.map((alarm) => alarm.Properties.MetricName).filter(Boolean);
+    const perFunction = built.stack.functions.size;
+    expect(metricNames.filter((name) => name === 'Errors')).toHaveLength(perFunction);
+    expect(metricNames.filter((name) => name === 'Throttles')).toHaveLength(perFunction);
+    expect(metricNames).toContain('5xx');
+    const mathAlarms = JSON.stringify(alarms.map((alarm) => alarm.Properties.Metrics));
+    expect(mathAlarms).toContain('"SystemErrors"');
+    expect(mathAlarms).toContain('"ThrottledRequests"');
+  });
+
+  it('outputs the API URL and the table name', () => {
+    built.template.hasOutput('ApiUrl', {});
+    built.template.hasOutput('TableName', { Value: { Ref: Match.anyValue() } });
+  });
+
+  it('leaves no AwsSolutions finding unacknowledged', () => {
+    const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(built.stack);
+    expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
+  });
+
+  it('refuses to build from an invalid configuration', () => {
+    expect(() => buildApp({ context: SKIP_BUNDLING, rawConfig: { collections: [] } })).toThrow(
+      ConfigError,
+    );
+  });
+});
