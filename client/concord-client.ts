@@ -1,0 +1,213 @@
+import { type CallScope, openScope } from './call-scope';
+import { toPage, toVersioned, toWriteResult } from './representation';
+import {
+  createSpec,
+  deleteSpec,
+  getSpec,
+  JSON_PATCH,
+  listSpec,
+  MERGE_PATCH,
+  patchSpec,
+  replaceSpec,
+} from './request-specs';
+import { abortableSleep, DEFAULT_CONFLICT_BACKOFF, DEFAULT_RETRY_POLICY } from './retry';
+import { type RawResponse, type RequestSpec, Transport } from './transport';
+import type {
+  CallOptions,
+  ConcordClientOptions,
+  DeleteOptions,
+  GetOptions,
+  IdempotentWriteOptions,
+  JsonObject,
+  JsonPatchOperation,
+  ListOptions,
+  Mutator,
+  Page,
+  PatchOptions,
+  ReplaceOptions,
+  SleepFn,
+  UpdateOptions,
+  VersionedDocument,
+  WriteResult,
+} from './types';
+import { runUpdate } from './update-loop';
+
+/** An RFC 7396 merge patch: listed fields are replaced, `null` removes one. */
+export type MergePatch<T extends object> = { [K in keyof T]?: T[K] | null };
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * Client for the Concord API on the platform `fetch` (Node 20+, browsers).
+ * Every method rejects with a `ConcordError` subclass, honours `signal`, and
+ * bounds the whole call (retries included) by `timeoutMs`.
+ */
+export class ConcordClient {
+  readonly #transport: Transport;
+  readonly #timeoutMs: number;
+  readonly #random: () => number;
+  readonly #sleep: SleepFn;
+
+  constructor(options: ConcordClientOptions) {
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#random = options.random ?? Math.random;
+    this.#sleep = options.sleep ?? abortableSleep;
+    this.#transport = new Transport({
+      baseUrl: options.baseUrl,
+      apiKey: options.apiKey,
+      // Looked up per call so a browser's fetch is never invoked detached from `globalThis`.
+      fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
+      random: this.#random,
+      sleep: this.#sleep,
+    });
+  }
+
+  /**
+   * `POST /v1/{collection}`: creates a document (its `id` from the body, or made
+   * by the server). Fails with a `ConflictError` `already-exists` carrying the
+   * existing document. Sends an `Idempotency-Key` unless disabled.
+   */
+  create<T extends object = JsonObject>(
+    collection: string,
+    document: T & { id?: string },
+    options: IdempotentWriteOptions = {},
+  ): Promise<WriteResult<T>> {
+    return this.#call(createSpec(collection, document, options), options, toWriteResult<T>);
+  }
+
+  /** `GET /v1/{collection}/{id}`; rejects with `NotFoundError` when absent. */
+  get<T extends object = JsonObject>(
+    collection: string,
+    id: string,
+    options?: CallOptions & { ifNoneMatch?: undefined },
+  ): Promise<VersionedDocument<T>>;
+  /** Conditional read: resolves `undefined` (304) when `ifNoneMatch` is still the current ETag. */
+  get<T extends object = JsonObject>(
+    collection: string,
+    id: string,
+    options: GetOptions,
+  ): Promise<VersionedDocument<T> | undefined>;
+  get<T extends object = JsonObject>(collection: string, id: string, options: GetOptions = {}) {
+    return this.#call(getSpec(collection, id, options.ifNoneMatch), options, readDocument<T>);
+  }
+
+  /**
+   * `PUT /v1/{collection}/{id}` with `If-Match` (version-checked) or
+   * `If-None-Match: *` (create only). Not retried after a network error or 5xx
+   * unless it carries `idempotencyKey`: if the lost attempt had landed, the
+   * repeat would fail with a version-mismatch whose `current` is your own write.
+   */
+  replace<T extends object = JsonObject>(
+    collection: string,
+    id: string,
+    document: T,
+    options: ReplaceOptions,
+  ): Promise<WriteResult<T>> {
+    return this.#call(replaceSpec(collection, id, document, options), options, toWriteResult<T>);
+  }
+
+  /** `PATCH` with an RFC 7396 merge patch, version-checked by `ifMatch`. */
+  mergePatch<T extends object = JsonObject>(
+    collection: string,
+    id: string,
+    patch: MergePatch<T>,
+    options: PatchOptions,
+  ): Promise<WriteResult<T>> {
+    const spec = patchSpec(collection, id, patch, MERGE_PATCH, options);
+    return this.#call(spec, options, toWriteResult<T>);
+  }
+
+  /** `PATCH` with RFC 6902 operations; a failed `test` is a `ConflictError` `patch-test-failed`. */
+  jsonPatch<T extends object = JsonObject>(
+    collection: string,
+    id: string,
+    operations: JsonPatchOperation[],
+    options: PatchOptions,
+  ): Promise<WriteResult<T>> {
+    const spec = patchSpec(collection, id, operations, JSON_PATCH, options);
+    return this.#call(spec, options, toWriteResult<T>);
+  }
+
+  /** `DELETE`, version-checked; retried only with `idempotencyKey` (see {@link replace}). */
+  delete(collection: string, id: string, options: DeleteOptions): Promise<void> {
+    return this.#call(deleteSpec(collection, id, options), options, () => undefined);
+  }
+
+  /** One page of `GET /v1/{collection}`. */
+  list<T extends object = JsonObject>(
+    collection: string,
+    options: ListOptions = {},
+  ): Promise<Page<T>> {
+    return this.#call(listSpec(collection, options), options, toPage<T>);
+  }
+
+  /** Every document of a collection, fetching pages lazily; `timeoutMs` bounds each page. */
+  async *listAll<T extends object = JsonObject>(
+    collection: string,
+    options: Omit<ListOptions, 'cursor'> = {},
+  ): AsyncGenerator<VersionedDocument<T>, void, undefined> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list<T>(collection, { ...options, cursor });
+      yield* page.items;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+
+  /**
+   * Read-modify-write without lost updates: GET, `mutate`, PUT with `If-Match`.
+   * On a version-mismatch, `mutate` runs again on the winner's document from the
+   * conflict answer (no extra GET) after a full-jitter backoff; after
+   * `maxAttempts` PUTs it rejects with the last `ConflictError`. `mutate` must
+   * be pure: it may run several times. `id` and `version` in its result are
+   * ignored. `timeoutMs` bounds the whole loop.
+   */
+  update<T extends object = JsonObject>(
+    collection: string,
+    id: string,
+    mutate: Mutator<T>,
+    options: UpdateOptions = {},
+  ): Promise<WriteResult<T>> {
+    const policy = {
+      baseDelayMs: options.baseDelayMs ?? DEFAULT_CONFLICT_BACKOFF.baseDelayMs,
+      maxDelayMs: options.maxDelayMs ?? DEFAULT_CONFLICT_BACKOFF.maxDelayMs,
+      maxAttempts: options.maxAttempts ?? DEFAULT_CONFLICT_BACKOFF.maxAttempts,
+      backoff: options.backoff ?? true,
+      random: this.#random,
+    };
+    return this.#scoped(options, (scope) => {
+      const send = (spec: RequestSpec) => this.#transport.send(spec, scope);
+      const steps = {
+        read: async () => readCurrent<T>(await send(getSpec(collection, id))),
+        write: async (doc: T, ifMatch: string) =>
+          toWriteResult<T>(await send(replaceSpec(collection, id, doc, { ifMatch }))),
+        wait: (ms: number) => this.#sleep(ms, scope.signal),
+      };
+      return runUpdate<T>(steps, mutate, policy);
+    });
+  }
+
+  #call<R>(spec: RequestSpec, options: CallOptions, read: (raw: RawResponse) => R): Promise<R> {
+    return this.#scoped(options, async (scope) => read(await this.#transport.send(spec, scope)));
+  }
+
+  async #scoped<R>(options: CallOptions, run: (scope: CallScope) => Promise<R>): Promise<R> {
+    const scope = openScope(options.signal, options.timeoutMs ?? this.#timeoutMs);
+    try {
+      scope.throwIfAborted();
+      return await run(scope);
+    } finally {
+      scope.close();
+    }
+  }
+}
+
+function readDocument<T extends object>(raw: RawResponse): VersionedDocument<T> | undefined {
+  if (raw.status === 304) return undefined;
+  return toVersioned<T>(raw.body, raw.status, raw.headers.get('etag'));
+}
+
+function readCurrent<T extends object>(raw: RawResponse): VersionedDocument<T> {
+  return toVersioned<T>(raw.body, raw.status, raw.headers.get('etag'));
+}

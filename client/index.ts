@@ -1,0 +1,32 @@
+/**
+ * Concord client for API consumers: typed documents with their versions and
+ * ETags, typed errors, safe retries and conflict-retrying `update()`.
+ * Uses only web-platform APIs (fetch, AbortSignal, crypto), so it runs in
+ * Node 20+ and browsers.
+ */
+export { ConcordClient, type MergePatch } from './concord-client';
+export {
+  AbortedError,
+  ConcordError,
+  type ConcordErrorInit,
+  ConflictError,
+  InvalidResponseError,
+  NetworkError,
+  NotFoundError,
+  PROBLEM_TYPE_PREFIX,
+  PreconditionRequiredError,
+  type ProblemDetails,
+  RateLimitedError,
+  TimeoutError,
+  UnavailableError,
+  ValidationError,
+  type ValidationIssue,
+} from './errors';
+export {
+  abortableSleep,
+  backoffDelay,
+  DEFAULT_CONFLICT_BACKOFF,
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfter,
+} from './retry';
+export type * from './types';

@@ -1,0 +1,55 @@
+/**
+ * Optimistic read-modify-write: the loop behind `ConcordClient.update()`.
+ * A version-mismatch answer carries the winner's document, so each retry
+ * re-applies the caller's function to it directly instead of reading again.
+ */
+import { ConflictError } from './errors';
+import { backoffDelay } from './retry';
+import type { BackoffPolicy, Mutator, VersionedDocument, WriteResult } from './types';
+
+export interface UpdateSteps<T extends object> {
+  read(): Promise<VersionedDocument<T>>;
+  write(document: T, ifMatch: string): Promise<WriteResult<T>>;
+  /** Waits between conflict retries; rejects when the call is aborted. */
+  wait(ms: number): Promise<void>;
+}
+
+export interface UpdateLoopPolicy extends BackoffPolicy {
+  backoff: boolean;
+  random: () => number;
+}
+
+export async function runUpdate<T extends object>(
+  steps: UpdateSteps<T>,
+  mutate: Mutator<T>,
+  policy: UpdateLoopPolicy,
+): Promise<WriteResult<T>> {
+  let current = await steps.read();
+  for (let retry = 0; ; retry++) {
+    const next = withoutSystemFields(await mutate(current.document));
+    try {
+      return await steps.write(next, current.etag);
+    } catch (error) {
+      if (!isStaleWrite<T>(error) || retry + 1 >= policy.maxAttempts) throw error;
+      // Only a body without the current state (e.g. a bare 412 from a proxy) costs a read.
+      current = error.current ?? (await steps.read());
+      if (policy.backoff) await steps.wait(backoffDelay(retry, policy, policy.random));
+    }
+  }
+}
+
+function isStaleWrite<T extends object>(error: unknown): error is ConflictError<T> {
+  return (
+    error instanceof ConflictError &&
+    (error.code === 'version-mismatch' || error.code === 'precondition-failed')
+  );
+}
+
+/**
+ * The path names the document and `If-Match` carries the version, so body
+ * copies could only disagree with them; they are left out.
+ */
+function withoutSystemFields<T extends object>(document: T): T {
+  const { id: _id, version: _version, ...rest } = document as Record<string, unknown>;
+  return rest as T;
+}
