@@ -1,0 +1,205 @@
+/**
+ * Items API benchmark, one run against DynamoDB Local:
+ *  1. DynamoDB calls per API operation, on the success and the conflict path
+ *     (counted by SDK middleware, so nothing is estimated);
+ *  2. the in-process handler's median latency over a raw SDK call doing the
+ *     same conditional write (and the same read), interleaved so both see
+ *     the same machine noise.
+ */
+import { randomUUID } from 'node:crypto';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { parseConfig } from '../functions/core/config';
+import { createHttpHandler } from '../functions/http/app';
+import { createDocumentClient } from '../functions/store/client';
+import { createDynamoItemStore } from '../functions/store/dynamo-item-store';
+import { toApiGatewayEvent } from '../local/api-gateway-event';
+import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/dynamo-local';
+import { matchRoute } from '../local/route-match';
+
+export interface ItemsBenchResult {
+  readonly markdown: string;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+export const runItemsBench = async (
+  endpoint: string,
+  iterations = 300,
+): Promise<ItemsBenchResult> => {
+  const tableName = `bench-${randomUUID().slice(0, 8)}`;
+  const client = createDocumentClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  await ensureTable(client, tableName);
+  let calls: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      calls.push(String(context.commandName));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCalls' },
+  );
+  const handler = createHttpHandler({
+    config: parseConfig({ collections: [{ name: 'items' }] }),
+    store: createDynamoItemStore({ client, tableName }),
+  });
+
+  const request = async (
+    method: string,
+    url: string,
+    headers: Record<string, string> = {},
+    body?: unknown,
+  ): Promise<APIGatewayProxyStructuredResultV2> => {
+    const match = matchRoute(method, url.split('?')[0] ?? url);
+    if (match.kind !== 'matched') throw new Error(`no route for ${method} ${url}`);
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const event = toApiGatewayEvent(
+      {
+        method,
+        url,
+        headers: Object.fromEntries(
+          Object.entries({ 'content-type': 'application/json', ...headers }).map(([k, v]) => [
+            k,
+            [v],
+          ]),
+        ),
+        body: Buffer.from(text),
+        sourceIp: '127.0.0.1',
+      },
+      { routeKey: match.routeKey, pathParameters: match.pathParameters },
+      randomUUID(),
+    );
+    return handler(event, {} as Context);
+  };
+
+  // 1. Calls per operation.
+  const id = `calls-${randomUUID().slice(0, 8)}`;
+  const merge = { 'content-type': 'application/merge-patch+json' };
+  const jsonPatch = { 'content-type': 'application/json-patch+json' };
+  const operations: Array<[string, () => Promise<APIGatewayProxyStructuredResultV2>]> = [
+    ['POST create', () => request('POST', '/v1/items', {}, { id, n: 0 })],
+    ['POST create, id exists (409)', () => request('POST', '/v1/items', {}, { id, n: 0 })],
+    ['GET', () => request('GET', `/v1/items/${id}`)],
+    [
+      'GET If-None-Match (304)',
+      () => request('GET', `/v1/items/${id}`, { 'if-none-match': '"1"' }),
+    ],
+    ['PUT If-Match', () => request('PUT', `/v1/items/${id}`, { 'if-match': '"1"' }, { n: 1 })],
+    [
+      'PUT stale If-Match (409)',
+      () => request('PUT', `/v1/items/${id}`, { 'if-match': '"1"' }, { n: 1 }),
+    ],
+    [
+      'PUT If-None-Match: * (201)',
+      () => request('PUT', `/v1/items/${id}-b`, { 'if-none-match': '*' }, {}),
+    ],
+    [
+      'PATCH merge If-Match',
+      () => request('PATCH', `/v1/items/${id}`, { ...merge, 'if-match': '"2"' }, { n: 2 }),
+    ],
+    [
+      'PATCH merge stale (409)',
+      () => request('PATCH', `/v1/items/${id}`, { ...merge, 'if-match': '"2"' }, { n: 2 }),
+    ],
+    [
+      'PATCH json-patch If-Match',
+      () =>
+        request('PATCH', `/v1/items/${id}`, { ...jsonPatch, 'if-match': '"3"' }, [
+          { op: 'add', path: '/m', value: 1 },
+        ]),
+    ],
+    ['GET list (limit 10)', () => request('GET', '/v1/items?limit=10')],
+    [
+      'DELETE stale If-Match (409)',
+      () => request('DELETE', `/v1/items/${id}`, { 'if-match': '"1"' }),
+    ],
+    ['DELETE If-Match', () => request('DELETE', `/v1/items/${id}`, { 'if-match': '"4"' })],
+  ];
+  const callRows: string[] = [];
+  for (const [name, run] of operations) {
+    calls = [];
+    const response = await run();
+    callRows.push(`| ${name} | ${response.statusCode} | ${calls.length} | ${calls.join(', ')} |`);
+  }
+
+  // 2. Handler latency over a raw SDK call doing the same conditional write / read.
+  const handlerId = `lat-${randomUUID().slice(0, 8)}`;
+  const rawId = `raw-${randomUUID().slice(0, 8)}`;
+  await request('POST', '/v1/items', {}, { id: handlerId, n: 0 });
+  await request('POST', '/v1/items', {}, { id: rawId, n: 0 });
+  const rawKey = { pk: 'T#default#C#items', sk: `I#${rawId}` };
+  const timings = {
+    handlerPut: [] as number[],
+    rawPut: [] as number[],
+    handlerGet: [] as number[],
+    rawGet: [] as number[],
+  };
+  const time = async (into: number[], run: () => Promise<unknown>) => {
+    const start = process.hrtime.bigint();
+    await run();
+    into.push(Number(process.hrtime.bigint() - start) / 1e6);
+  };
+  for (let i = 1; i <= iterations; i++) {
+    await time(timings.handlerPut, async () => {
+      const r = await request('PUT', `/v1/items/${handlerId}`, { 'if-match': `"${i}"` }, { n: i });
+      if (r.statusCode !== 200) throw new Error(`unexpected ${r.statusCode}`);
+    });
+    await time(timings.rawPut, () =>
+      client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: rawKey,
+          UpdateExpression: 'SET #body = :body, #version = #version + :one, #updatedAt = :now',
+          ConditionExpression: '#state = :live AND #version IN (:v)',
+          ExpressionAttributeNames: {
+            '#body': 'body',
+            '#version': 'version',
+            '#state': 'state',
+            '#updatedAt': 'updatedAt',
+          },
+          ExpressionAttributeValues: {
+            ':body': JSON.stringify({ n: i }),
+            ':one': 1,
+            ':now': new Date().toISOString(),
+            ':live': 'live',
+            ':v': i,
+          },
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    await time(timings.handlerGet, () => request('GET', `/v1/items/${handlerId}`));
+    await time(timings.rawGet, () =>
+      client.send(new GetCommand({ TableName: tableName, Key: rawKey, ConsistentRead: true })),
+    );
+  }
+  const m = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, median(v)])) as Record<
+    keyof typeof timings,
+    number
+  >;
+  client.destroy();
+
+  const markdown = [
+    '### DynamoDB calls per API operation',
+    '',
+    '| operation | status | DynamoDB calls | commands |',
+    '|---|---|---|---|',
+    ...callRows,
+    '',
+    `### Handler latency over a raw SDK call (medians of ${iterations} interleaved runs)`,
+    '',
+    '| operation | handler p50 (ms) | raw SDK p50 (ms) | ratio |',
+    '|---|---|---|---|',
+    `| conditional replace (PUT If-Match vs UpdateItem) | ${m.handlerPut.toFixed(2)} | ${m.rawPut.toFixed(2)} | ${(m.handlerPut / m.rawPut).toFixed(2)}× |`,
+    `| read (GET vs GetItem) | ${m.handlerGet.toFixed(2)} | ${m.rawGet.toFixed(2)} | ${(m.handlerGet / m.rawGet).toFixed(2)}× |`,
+    '',
+  ].join('\n');
+  return { markdown };
+};
