@@ -1,0 +1,95 @@
+/**
+ * An in-memory ItemStore for domain tests. It evaluates WriteCondition with
+ * its own code (not the domain's explainCondition), so the domain is checked
+ * against an independent reading of the storage contract: a tombstone counts
+ * as absent, versions keep counting after a delete, and a refused write throws
+ * ConditionFailedError carrying the item as it was.
+ */
+import {
+  ConditionFailedError,
+  type ItemKey,
+  type ItemStore,
+  type JsonObject,
+  type ListPage,
+  type StoredItem,
+  type WriteCondition,
+} from '../../functions/core/items-model';
+
+const keyOf = (tenant: string, collection: string, id: string): string =>
+  JSON.stringify([tenant, collection, id]);
+
+/** Mirrors what the table condition means, one clause at a time. */
+const holds = (condition: WriteCondition, current: StoredItem | undefined): boolean => {
+  const live = current !== undefined && current.deleted === false;
+  if (condition.mustExist === true && !live) return false;
+  if (condition.mustBeAbsent === true && live) return false;
+  if (condition.versionIn !== undefined) {
+    if (current === undefined) return false;
+    if (!condition.versionIn.some((v) => v === current.version)) return false;
+  }
+  if (condition.versionNotIn !== undefined && live) {
+    if (condition.versionNotIn.some((v) => v === current.version)) return false;
+  }
+  return true;
+};
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+export interface MemoryItemStore extends ItemStore {
+  /** Every stored record, tombstones included, for assertions. */
+  readonly records: () => StoredItem[];
+  /** Number of write calls (successful or refused). */
+  readonly writes: () => number;
+}
+
+export const createMemoryItemStore = (
+  now: () => string = () => '2024-01-01T00:00:00.000Z',
+): MemoryItemStore => {
+  const items = new Map<string, { tenant: string; collection: string; item: StoredItem }>();
+  let writeCount = 0;
+
+  return {
+    async get({ tenant, collection, id }: ItemKey) {
+      const found = items.get(keyOf(tenant, collection, id));
+      return found ? clone(found.item) : undefined;
+    },
+
+    async write({ tenant, collection, id }: ItemKey, body: JsonObject | null, condition) {
+      writeCount++;
+      const key = keyOf(tenant, collection, id);
+      const current = items.get(key)?.item;
+      if (!holds(condition, current)) {
+        throw new ConditionFailedError(current ? clone(current) : undefined);
+      }
+      const item: StoredItem = {
+        id,
+        version: (current?.version ?? 0) + 1,
+        deleted: body === null,
+        body: body === null ? {} : clone(body),
+        updatedAt: now(),
+      };
+      items.set(key, { tenant, collection, item });
+      return { item: clone(item), existed: current !== undefined && !current.deleted };
+    },
+
+    async list(tenant, collection, { limit, cursor }): Promise<ListPage> {
+      const after = cursor === undefined ? undefined : Buffer.from(cursor, 'base64url').toString();
+      const live = [...items.values()]
+        .filter((r) => r.tenant === tenant && r.collection === collection && !r.item.deleted)
+        .map((r) => r.item)
+        .filter((item) => after === undefined || item.id > after)
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const page = live.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        items: page.map(clone),
+        ...(live.length > limit && last
+          ? { cursor: Buffer.from(last.id).toString('base64url') }
+          : {}),
+      };
+    },
+
+    records: () => [...items.values()].map((r) => clone(r.item)),
+    writes: () => writeCount,
+  };
+};

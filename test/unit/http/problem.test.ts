@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AlreadyExistsError,
+  BadRequestError,
+  type DomainError,
+  type ErrorCode,
+  ForbiddenError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PatchTestFailedError,
+  PayloadTooLargeError,
+  PreconditionRequiredError,
+  RateLimitedError,
+  UnauthorizedError,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  VersionMismatchError,
+} from '../../../functions/core/errors';
+import { type ItemView, viewOf } from '../../../functions/core/items-model';
+import { type ProblemContext, problemResponse } from '../../../functions/http/problem';
+
+const current: ItemView = viewOf({
+  id: 'a b',
+  version: 4,
+  deleted: false,
+  body: { title: 't' },
+  updatedAt: '2024-01-01T00:00:00.000Z',
+});
+
+const DEFAULT: ProblemContext = {
+  profile: 'default',
+  instance: '/v1/notes/a%20b',
+  collectionPath: '/v1/notes',
+};
+const STRICT: ProblemContext = { ...DEFAULT, profile: 'strict-http' };
+
+const answer = (error: unknown, context: ProblemContext = DEFAULT) => {
+  const response = problemResponse(error, context);
+  return { ...response, json: JSON.parse(String(response.body)) as Record<string, unknown> };
+};
+
+describe('problemResponse', () => {
+  const rate = { policy: 'default', quota: 5, windowSeconds: 60, remaining: 0, resetSeconds: 7 };
+  // Keyed by code, so the type checker insists on one row per ErrorCode.
+  const byCode: Record<ErrorCode, [DomainError, number]> = {
+    'bad-request': [new BadRequestError('x'), 400],
+    unauthorized: [new UnauthorizedError('x', false), 401],
+    forbidden: [new ForbiddenError('x'), 403],
+    'not-found': [new NotFoundError('x'), 404],
+    'method-not-allowed': [new MethodNotAllowedError('x', ['GET']), 405],
+    'already-exists': [new AlreadyExistsError('x', current), 409],
+    'version-mismatch': [new VersionMismatchError('x', current), 409],
+    'patch-test-failed': [new PatchTestFailedError('x', current, '/version'), 409],
+    'payload-too-large': [new PayloadTooLargeError('x', 10), 413],
+    'unsupported-media-type': [new UnsupportedMediaTypeError('x', ['application/json']), 415],
+    'validation-failed': [new ValidationError('x', []), 422],
+    'precondition-required': [new PreconditionRequiredError('x'), 428],
+    'rate-limited': [new RateLimitedError('x', rate), 429],
+    unavailable: [new UnavailableError('x', 1), 503],
+  };
+  const table = Object.entries(byCode).map(
+    ([code, [error, status]]) => [error, status, code] as const,
+  );
+
+  it.each(table)('maps %o to %i with its problem type', (error, status, code) => {
+    const { statusCode, headers, json } = answer(error);
+    expect(statusCode).toBe(status);
+    expect(headers?.['content-type']).toBe('application/problem+json');
+    expect(json).toMatchObject({
+      type: `https://concord.dev/problems/${code}`,
+      status,
+      detail: 'x',
+      instance: '/v1/notes/a%20b',
+      retryable: code === 'unavailable' || code === 'rate-limited',
+    });
+    expect(typeof json.title).toBe('string');
+  });
+
+  it('answers 409 with the current ETag when If-Match is stale', () => {
+    const { statusCode, headers, json } = answer(
+      new VersionMismatchError('stale', current, 'if-match'),
+    );
+    expect(statusCode).toBe(409);
+    expect(headers).toEqual({ 'content-type': 'application/problem+json', etag: '"4"' });
+    expect(json).toEqual({
+      type: 'https://concord.dev/problems/version-mismatch',
+      title: 'The document has changed',
+      status: 409,
+      detail: 'stale',
+      instance: '/v1/notes/a%20b',
+      retryable: false,
+      current: { version: 4, etag: '"4"', document: { id: 'a b', version: 4, title: 't' } },
+    });
+  });
+
+  it('answers 412 in the strict profile only for failures of a precondition header', () => {
+    expect(answer(new VersionMismatchError('x', current, 'if-match'), STRICT).statusCode).toBe(412);
+    expect(
+      answer(new VersionMismatchError('x', current, 'if-none-match'), STRICT).json.status,
+    ).toBe(412);
+    expect(answer(new AlreadyExistsError('x', current, 'if-none-match'), STRICT).statusCode).toBe(
+      412,
+    );
+    expect(answer(new VersionMismatchError('x', current), STRICT).statusCode).toBe(409);
+    expect(answer(new AlreadyExistsError('x', current), STRICT).statusCode).toBe(409);
+    expect(answer(new PatchTestFailedError('x', current, '/a'), STRICT).statusCode).toBe(409);
+    expect(answer(new PreconditionRequiredError('x'), STRICT).statusCode).toBe(428);
+  });
+
+  it('answers 409 for precondition failures in the default profile', () => {
+    expect(answer(new VersionMismatchError('x', current, 'if-match')).statusCode).toBe(409);
+    expect(answer(new AlreadyExistsError('x', current, 'if-none-match')).statusCode).toBe(409);
+  });
+
+  it('points to the existing document of an already-exists answer', () => {
+    const { headers, json } = answer(new AlreadyExistsError('exists', current));
+    expect(headers).toEqual({
+      'content-type': 'application/problem+json',
+      etag: '"4"',
+      location: '/v1/notes/a%20b',
+    });
+    expect(json.location).toBe('/v1/notes/a%20b');
+    expect(json.current).toEqual({
+      version: 4,
+      etag: '"4"',
+      document: { id: 'a b', version: 4, title: 't' },
+    });
+  });
+
+  it('tells how long to wait when the database is unavailable', () => {
+    const { statusCode, headers, json } = answer(
+      new UnavailableError('down', 3, { cause: new Error('ECONNREFUSED secret-host') }),
+    );
+    expect(statusCode).toBe(503);
+    expect(headers?.['retry-after']).toBe('3');
+    expect(json.retryAfter).toBe(3);
+    expect(json.retryable).toBe(true);
+    expect(String(JSON.stringify(json))).not.toContain('secret-host');
+  });
+
+  it('carries the pointer and state of a failed JSON Patch test', () => {
+    const { headers, json } = answer(new PatchTestFailedError('t', current, '/version'));
+    expect(headers?.etag).toBe('"4"');
+    expect(json.pointer).toBe('/version');
+  });
+
+  it('carries validation errors, limits, accepted types and allowed methods', () => {
+    const issues = [{ pointer: '/a', message: 'must be string' }];
+    expect(answer(new ValidationError('v', issues)).json.errors).toEqual(issues);
+    expect(answer(new PayloadTooLargeError('p', 99)).json.limitBytes).toBe(99);
+    const media = answer(new UnsupportedMediaTypeError('m', ['a/b', 'c/d']));
+    expect(media.json.accepted).toEqual(['a/b', 'c/d']);
+    expect(media.headers?.accept).toBe('a/b, c/d');
+    expect(answer(new MethodNotAllowedError('n', ['GET', 'HEAD'])).headers?.allow).toBe(
+      'GET, HEAD',
+    );
+  });
+
+  it('answers a generic 500 that shows nothing of a non-domain error', () => {
+    const secret = new TypeError('Cannot read properties of undefined (reading "tableSecret")');
+    for (const error of [secret, 'a string', { code: 'ConditionalCheckFailedException' }]) {
+      const response = answer(error);
+      expect(response.statusCode).toBe(500);
+      expect(response.headers).toEqual({ 'content-type': 'application/problem+json' });
+      expect(response.json).toEqual({
+        type: 'https://concord.dev/problems/internal',
+        title: 'Internal server error',
+        status: 500,
+        detail: 'The server failed to answer this request. It has been logged.',
+        instance: '/v1/notes/a%20b',
+        retryable: true,
+      });
+    }
+  });
+});
