@@ -30,7 +30,7 @@ import {
   StreamViewType,
   Table,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -38,11 +38,13 @@ import type { Construct } from 'constructs';
 import type { ConcordConfig } from '../functions/core/config';
 import { CORS } from '../functions/http/cors';
 import { type FunctionGroup, routes } from '../functions/http/routes';
-import { TABLE_KEYS, TABLE_NAME_ENV } from '../functions/store/keys';
+import { API_KEY_PARTITION_PREFIX, TABLE_KEYS, TABLE_NAME_ENV } from '../functions/store/keys';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LAMBDA_ENTRY = path.join(PROJECT_ROOT, 'functions/http/lambda.ts');
 const LOG_RETENTION = RetentionDays.ONE_MONTH;
+/** Requests per second (steady and burst) the whole API accepts before API Gateway answers 429. */
+const STAGE_THROTTLE = { rateLimit: 500, burstLimit: 1000 };
 
 /** The table operations the store issues; an alarm's metric math allows at most 10 metrics. */
 const ALARMED_OPERATIONS = [
@@ -126,8 +128,9 @@ export class ConcordStack extends Stack {
       Validations.of(httpRoute).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason: route.auth
-          ? 'No API Gateway authorizer yet: the function itself authenticates the Bearer API key, ' +
-            'because keys belong to tenants stored in the table; an authorizer arrives with tenant API keys.'
+          ? 'Every function authenticates the Bearer API key itself: the key check and the rate ' +
+            'limit are one conditional DynamoDB write whose result (tenant, rate state) the handler ' +
+            'needs, and an authorizer result cache would delay revocation.'
           : 'Public by design: the OpenAPI description is readable without an API key.',
       });
     }
@@ -184,7 +187,19 @@ export class ConcordStack extends Stack {
       },
     });
 
-    if (group === 'read') this.table.grantReadData(role);
+    if (group === 'read') {
+      this.table.grantReadData(role);
+      // Readers count their requests on their API key record and may write nothing else.
+      role.addToPolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:UpdateItem'],
+          resources: [this.table.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${API_KEY_PARTITION_PREFIX}*`] },
+          },
+        }),
+      );
+    }
     if (group === 'write') this.table.grantReadWriteData(role);
     // 'public' serves only the API description and gets no table access at all.
     return fn;
@@ -195,6 +210,8 @@ export class ConcordStack extends Stack {
     return api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
+      // The outer guard: per-key limits live in the functions; this caps the whole API.
+      throttle: STAGE_THROTTLE,
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         format: AccessLogFormat.custom(

@@ -14,11 +14,40 @@ export interface CollectionConfig {
   readonly requirePrecondition: boolean;
 }
 
+export interface RateLimitConfig {
+  /** Length of the fixed rate window, in seconds. */
+  readonly windowSeconds: number;
+  /** Requests per window for keys created without their own quota. */
+  readonly defaultQuota: number;
+}
+
 export interface ConcordConfig {
   /** `strict-http` answers failed `If-Match` / `If-None-Match` with 412 instead of 409. */
   readonly profile: HttpProfile;
   readonly collections: readonly CollectionConfig[];
+  readonly rateLimit: RateLimitConfig;
 }
+
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = { windowSeconds: 60, defaultQuota: 600 };
+
+const positiveInteger = (value: unknown, max: number): value is number =>
+  Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= max;
+
+const parseRateLimit = (raw: unknown): RateLimitConfig => {
+  if (raw === undefined) return DEFAULT_RATE_LIMIT;
+  if (!isRecord(raw)) throw new ConfigError('rateLimit must be an object');
+  const {
+    windowSeconds = DEFAULT_RATE_LIMIT.windowSeconds,
+    defaultQuota = DEFAULT_RATE_LIMIT.defaultQuota,
+  } = raw;
+  if (!positiveInteger(windowSeconds, 3600)) {
+    throw new ConfigError('rateLimit.windowSeconds must be an integer from 1 to 3600');
+  }
+  if (!positiveInteger(defaultQuota, 1_000_000)) {
+    throw new ConfigError('rateLimit.defaultQuota must be an integer from 1 to 1000000');
+  }
+  return { windowSeconds, defaultQuota };
+};
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -72,5 +101,5 @@ export const parseConfig = (raw: unknown): ConcordConfig => {
     if (names.has(name)) throw new ConfigError(`collection "${name}" is declared twice`);
     names.add(name);
   }
-  return { profile, collections };
+  return { profile, collections, rateLimit: parseRateLimit(raw.rateLimit) };
 };

@@ -10,7 +10,9 @@ import { MAX_DEPTH, MAX_DOCUMENT_BYTES } from './limits';
 /** Fields the server manages; they are part of every representation. */
 export const RESERVED_FIELDS = ['id', 'version'] as const;
 
-const escapePointer = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1');
+/** RFC 6901 escaping of one reference token. */
+export const escapePointer = (key: string): string =>
+  key.replaceAll('~', '~0').replaceAll('/', '~1');
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -49,14 +51,16 @@ export const findDocumentIssues = (value: unknown): ValidationIssue[] =>
     ? findJsonIssues(value)
     : [{ pointer: '', message: 'a document must be a JSON object' }];
 
-/** UTF-8 byte length of a string without allocating a buffer. */
+const isLowSurrogate = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
+
+/** UTF-8 byte length of a string without allocating a buffer (a lone surrogate counts 3, as U+FFFD). */
 export const utf8Length = (text: string): number => {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code < 0x80) bytes += 1;
     else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+    else if (code >= 0xd800 && code <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) {
       bytes += 4;
       i++;
     } else bytes += 3;

@@ -3,6 +3,7 @@
  * it without a second request; the HTTP layer maps each `code` to a status and
  * a problem type in one table, and is the only place that knows about 409 vs 412.
  */
+import type { RateState } from './access';
 import type { ItemView } from './items-model';
 
 export type ErrorCode =
@@ -16,6 +17,9 @@ export type ErrorCode =
   | 'payload-too-large'
   | 'unsupported-media-type'
   | 'method-not-allowed'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'rate-limited'
   | 'unavailable';
 
 /** Which HTTP precondition header a failure came from, if any (the strict profile answers 412). */
@@ -132,5 +136,31 @@ export class UnavailableError extends DomainError {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+  }
+}
+
+/** No usable API key. `presented` tells whether a key was sent at all (RFC 6750 error codes). */
+export class UnauthorizedError extends DomainError {
+  readonly code = 'unauthorized';
+  constructor(
+    message: string,
+    readonly presented: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  readonly code = 'forbidden';
+}
+
+export class RateLimitedError extends DomainError {
+  readonly code = 'rate-limited';
+  override readonly retryable = true;
+  constructor(
+    message: string,
+    readonly rate: RateState,
+  ) {
+    super(message);
   }
 }

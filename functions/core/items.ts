@@ -222,8 +222,9 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
           typeof patched === 'object' &&
           patched !== null &&
           !Array.isArray(patched) &&
-          ((patched.id !== undefined && patched.id !== id) ||
-            (patch.format === 'json' && patched.version !== current.version))
+          (patch.format === 'json'
+            ? patched.id !== id || patched.version !== current.version
+            : patched.id !== undefined && patched.id !== id)
         ) {
           throw new ValidationError('"id" and "version" are managed by the server', [
             { pointer: patched.id !== id ? '/id' : '/version', message: 'cannot be changed' },

@@ -54,10 +54,15 @@ const checkOperations = (value: JsonValue): Operation[] => {
   return value as unknown as Operation[];
 };
 
-const describePatchError = (error: unknown): { index: number; pointer: string; name: string } => {
+const describePatchError = (
+  error: unknown,
+  operations: readonly Operation[],
+): { index: number; pointer: string; name: string } => {
   if (error instanceof jsonPatch.JsonPatchError) {
+    // The library's validator reports index 0 for every operation; find the real one.
+    const found = operations.indexOf(error.operation as Operation);
     return {
-      index: error.index ?? 0,
+      index: found >= 0 ? found : (error.index ?? 0),
       pointer: (error.operation as { path?: string } | undefined)?.path ?? '',
       name: error.name,
     };
@@ -72,7 +77,7 @@ export const applyJsonPatch = (current: ItemView, value: JsonValue): JsonValue =
   try {
     return jsonPatch.applyPatch(current.document, operations, true, false).newDocument;
   } catch (error) {
-    const { index, pointer, name } = describePatchError(error);
+    const { index, pointer, name } = describePatchError(error, operations);
     if (name === 'TEST_OPERATION_FAILED') {
       throw new PatchTestFailedError(
         `test operation ${index} failed at "${pointer}"`,

@@ -52,8 +52,11 @@ export const weakVersions = (tags: readonly EntityTag[]): number[] => {
 export const hasPrecondition = (p: Preconditions): boolean =>
   p.ifMatch !== undefined || p.ifNoneMatch !== undefined || p.bodyVersion !== undefined;
 
-const versionSource = (p: Preconditions): PreconditionSource | undefined =>
-  p.ifMatch !== undefined ? 'if-match' : undefined;
+/** The If-Match header is to blame only when the version fails the header's own tags. */
+const versionSource = (p: Preconditions, version: number): PreconditionSource | undefined =>
+  p.ifMatch !== undefined && p.ifMatch !== '*' && !strongVersions(p.ifMatch).includes(version)
+    ? 'if-match'
+    : undefined;
 
 /** The storage condition a write must meet for these preconditions. */
 export const writeCondition = (p: Preconditions, base: WriteCondition = {}): WriteCondition => {
@@ -103,7 +106,7 @@ export const explainCondition = (
     return new VersionMismatchError(
       `the document is at version ${current.version}`,
       viewOf(current),
-      versionSource(p),
+      versionSource(p, current.version),
     );
   }
   if (condition.versionNotIn?.includes(current.version)) {

@@ -6,6 +6,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { CollectionConfig } from './config';
 import { ConfigError } from './config';
+import { escapePointer } from './documents';
 import { ValidationError } from './errors';
 import type { JsonObject } from './items-model';
 
@@ -30,7 +31,7 @@ export const compileValidator = (collection: CollectionConfig): DocumentValidato
     const errors = (validate.errors ?? []).slice(0, 20).map((e) => ({
       pointer:
         e.keyword === 'required'
-          ? `${e.instancePath}/${String((e.params as { missingProperty?: string }).missingProperty)}`
+          ? `${e.instancePath}/${escapePointer(String((e.params as { missingProperty?: string }).missingProperty))}`
           : e.instancePath,
       message: e.message ?? e.keyword,
     }));

@@ -9,11 +9,13 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
+import { createAccessService } from '../core/access';
+import type { ApiKeyStore } from '../core/api-keys';
 import type { ConcordConfig } from '../core/config';
 import { NotFoundError } from '../core/errors';
 import { createItemService } from '../core/items';
 import type { ItemStore } from '../core/items-model';
-import { DEFAULT_TENANT } from '../store/keys';
+import { admission, principalOf } from './admission';
 import {
   createItem,
   deleteItem,
@@ -30,7 +32,11 @@ import { type HandlerName, routeKey, routes } from './routes';
 export interface AppDependencies {
   readonly config: ConcordConfig;
   readonly store: ItemStore;
+  readonly keys: ApiKeyStore;
 }
+
+/** No tenant's data lives here: what a public route would see if it asked. */
+const PUBLIC_TENANT = '-';
 
 const HANDLERS: Record<HandlerName, RouteHandler> = {
   'items.create': createItem,
@@ -48,17 +54,22 @@ export type HttpHandler = (
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** Builds the handler for all routes over the given configuration and store. */
-export const createHttpHandler = ({ config, store }: AppDependencies): HttpHandler => {
+export const createHttpHandler = ({ config, store, keys }: AppDependencies): HttpHandler => {
   const items = createItemService({ config, store });
+  const access = createAccessService({ keys, windowSeconds: config.rateLimit.windowSeconds });
   const byRouteKey = new Map(routes.map((route) => [routeKey(route), HANDLERS[route.handler]]));
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(cors())
     .use(headWithoutBody())
+    .use(admission(access))
     .use(problems(config.profile))
     .handler(async (event) => {
       const route = byRouteKey.get(event.routeKey);
       if (!route) throw new NotFoundError(`no route for ${event.routeKey}`);
-      return route(event, { items, tenant: DEFAULT_TENANT });
+      const principal = principalOf(event);
+      // Public routes never read tenant data; a route that does always has a principal.
+      const tenant = principal?.tenant ?? PUBLIC_TENANT;
+      return route(event, { items, tenant });
     });
   return handler as unknown as HttpHandler;
 };

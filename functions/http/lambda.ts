@@ -6,6 +6,7 @@
 import rawConfig from '../../concord.config.json' with { type: 'json' };
 import { parseConfig } from '../core/config';
 import { createDocumentClient } from '../store/client';
+import { createDynamoApiKeyStore } from '../store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../store/dynamo-item-store';
 import { TABLE_NAME_ENV } from '../store/keys';
 import { createHttpHandler } from './app';
@@ -13,7 +14,9 @@ import { createHttpHandler } from './app';
 const tableName = process.env[TABLE_NAME_ENV];
 if (!tableName) throw new Error(`${TABLE_NAME_ENV} is not set`);
 
+const client = createDocumentClient();
 export const handler = createHttpHandler({
   config: parseConfig(rawConfig),
-  store: createDynamoItemStore({ client: createDocumentClient(), tableName }),
+  store: createDynamoItemStore({ client, tableName }),
+  keys: createDynamoApiKeyStore({ client, tableName }),
 });

@@ -10,21 +10,27 @@ import {
   AlreadyExistsError,
   DomainError,
   type ErrorCode,
+  ForbiddenError,
   MethodNotAllowedError,
   PatchTestFailedError,
   PayloadTooLargeError,
+  RateLimitedError,
+  UnauthorizedError,
   UnavailableError,
   UnsupportedMediaTypeError,
   ValidationError,
   VersionMismatchError,
 } from '../core/errors';
 import type { ItemView } from '../core/items-model';
+import { rateHeaders } from './rate-headers';
 
 export const PROBLEM_TYPE_BASE = 'https://concord.dev/problems/';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 const STATUS: Record<ErrorCode, { status: number; title: string }> = {
   'bad-request': { status: 400, title: 'Bad request' },
+  unauthorized: { status: 401, title: 'Unauthorized' },
+  forbidden: { status: 403, title: 'Forbidden' },
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'already-exists': { status: 409, title: 'The document already exists' },
@@ -34,6 +40,7 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'validation-failed': { status: 422, title: 'The document is not valid' },
   'precondition-required': { status: 428, title: 'Precondition required' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
   unavailable: { status: 503, title: 'Service unavailable' },
 };
 
@@ -84,6 +91,24 @@ const extensions = (
   }
   if (error instanceof MethodNotAllowedError) {
     return { body: {}, headers: { allow: error.allow.join(', ') } };
+  }
+  if (error instanceof UnauthorizedError) {
+    const challenge = error.presented
+      ? 'Bearer realm="concord", error="invalid_token"'
+      : 'Bearer realm="concord"';
+    return { body: {}, headers: { 'www-authenticate': challenge } };
+  }
+  if (error instanceof ForbiddenError) {
+    return {
+      body: {},
+      headers: { 'www-authenticate': 'Bearer realm="concord", error="insufficient_scope"' },
+    };
+  }
+  if (error instanceof RateLimitedError) {
+    return {
+      body: { retryAfter: error.rate.resetSeconds },
+      headers: { 'retry-after': String(error.rate.resetSeconds), ...rateHeaders(error.rate) },
+    };
   }
   if (error instanceof UnavailableError) {
     return {

@@ -36,13 +36,23 @@ export const isTransient = (error: unknown): boolean => {
   );
 };
 
-/** Sends one request and translates its failure. */
-export const translateFailures = async <T>(send: () => Promise<T>): Promise<T> => {
+/** A refused document write, with the document as it was. */
+const documentConditionFailed = (item: Record<string, unknown> | undefined): Error =>
+  new ConditionFailedError(item ? toStoredItem(item) : undefined);
+
+/**
+ * Sends one request and translates its failure; `conditionFailed` turns the
+ * record returned with a refused condition into the error the caller expects.
+ */
+export const translateFailures = async <T>(
+  send: () => Promise<T>,
+  conditionFailed: (item: Record<string, unknown> | undefined) => Error = documentConditionFailed,
+): Promise<T> => {
   try {
     return await send();
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) {
-      throw new ConditionFailedError(error.Item ? toStoredItem(unmarshall(error.Item)) : undefined);
+      throw conditionFailed(error.Item ? unmarshall(error.Item) : undefined);
     }
     if (isTransient(error)) {
       throw new UnavailableError(

@@ -32,3 +32,12 @@ export const ITEM_SORT_PREFIX = `I${SEPARATOR}`;
 
 /** Strips the document sort-key prefix; the inverse of {@link itemSortKey}. */
 export const idFromSortKey = (sk: string): string => sk.slice(ITEM_SORT_PREFIX.length);
+
+/**
+ * API key records live in their own partitions, named by the key's hash, so
+ * a function that may only touch key records can be limited to them with an
+ * IAM `dynamodb:LeadingKeys` condition on this prefix.
+ */
+export const API_KEY_PARTITION_PREFIX = 'KEY#';
+export const apiKeyPartition = (hash: string): string => `${API_KEY_PARTITION_PREFIX}${hash}`;
+export const API_KEY_SORT_KEY = 'KEY';

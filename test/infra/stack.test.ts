@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../functions/core/config';
 import { CORS } from '../../functions/http/cors';
 import { type FunctionGroup, routeKey, routes } from '../../functions/http/routes';
-import { TABLE_KEYS, TABLE_NAME_ENV } from '../../functions/store/keys';
+import { API_KEY_PARTITION_PREFIX, TABLE_KEYS, TABLE_NAME_ENV } from '../../functions/store/keys';
 import { buildApp } from '../../infra/build-app';
 import type { ConcordStack } from '../../infra/concord-stack';
 
@@ -19,7 +19,7 @@ const WRITE_ACTIONS = [
 ];
 
 type Resource = { Properties: Record<string, unknown> } & Record<string, unknown>;
-type Statement = { Action: string | string[] };
+type Statement = { Action: string | string[]; Condition?: unknown };
 
 let built: { stack: ConcordStack; template: Template };
 
@@ -36,8 +36,8 @@ const logicalIdOf = (group: FunctionGroup): string => {
   return built.stack.getLogicalId(fn.node.defaultChild as never);
 };
 
-/** Every DynamoDB-relevant action granted to a group's function role. */
-const actionsOf = (group: FunctionGroup): string[] => {
+/** Every statement of the policies on a group's function role. */
+const statementsOf = (group: FunctionGroup): Statement[] => {
   const fnId = built.stack.resolve(logicalIdOf(group)) as string;
   const fn = built.template.findResources('AWS::Lambda::Function')[fnId] as Resource;
   const roleRef = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
@@ -46,9 +46,15 @@ const actionsOf = (group: FunctionGroup): string[] => {
   });
   return Object.values(policies).flatMap((policy) => {
     const document = (policy as Resource).Properties.PolicyDocument as { Statement: Statement[] };
-    return document.Statement.flatMap((statement) => [statement.Action].flat());
+    return document.Statement;
   });
 };
+
+/** Actions granted without a condition. */
+const actionsOf = (group: FunctionGroup): string[] =>
+  statementsOf(group)
+    .filter((statement) => statement.Condition === undefined)
+    .flatMap((statement) => [statement.Action].flat());
 
 describe('ConcordStack routes', () => {
   it('makes exactly one API route per route-table entry', () => {
@@ -152,11 +158,25 @@ describe('ConcordStack functions', () => {
     }
   });
 
-  it('gives the read function no write action on the table', () => {
+  it('gives the read function no unconditional write action on the table', () => {
     const actions = actionsOf('read');
     expect(actions).toContain('dynamodb:GetItem');
     expect(actions).toContain('dynamodb:Query');
     expect(actions.filter((action) => WRITE_ACTIONS.includes(action))).toEqual([]);
+  });
+
+  it('lets the read function update only API key records, to count requests', () => {
+    const conditional = statementsOf('read').filter(
+      (statement) => statement.Condition !== undefined,
+    );
+    expect(conditional).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:UpdateItem',
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${API_KEY_PARTITION_PREFIX}*`] },
+        },
+      }),
+    ]);
   });
 
   it('lets the write function update items', () => {
@@ -186,6 +206,12 @@ describe('ConcordStack operations', () => {
     const mathAlarms = JSON.stringify(alarms.map((alarm) => alarm.Properties.Metrics));
     expect(mathAlarms).toContain('"SystemErrors"');
     expect(mathAlarms).toContain('"ThrottledRequests"');
+  });
+
+  it('throttles the whole stage as an outer guard', () => {
+    built.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+    });
   });
 
   it('outputs the API URL and the table name', () => {

@@ -1,0 +1,49 @@
+/**
+ * Authentication, rate limiting and scopes for every route that needs an
+ * API key, in each function rather than in an API Gateway authorizer: the
+ * admission is one conditional write whose result (tenant, rate state) the
+ * handler needs, and an authorizer's cache would delay revocation.
+ */
+import type middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { AccessService, Admission } from '../core/access';
+import type { Principal, Scope } from '../core/api-keys';
+import { rateHeaders } from './rate-headers';
+import { type Route, routeKey, routes } from './routes';
+
+type Middleware = middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
+
+/** GET and HEAD need `read`; everything that changes state needs `write`. */
+export const scopeOf = (route: Pick<Route, 'method'>): Scope =>
+  route.method === 'GET' || route.method === 'HEAD' ? 'read' : 'write';
+
+const byRouteKey = new Map(routes.map((route) => [routeKey(route), route]));
+/** Keyed by the event object itself: nothing a client sends can set it. */
+const admissions = new WeakMap<APIGatewayProxyEventV2, Admission>();
+
+/** The principal an admitted request acts for; undefined on public routes. */
+export const principalOf = (event: APIGatewayProxyEventV2): Principal | undefined =>
+  admissions.get(event)?.principal;
+
+export const admission = (access: AccessService): Middleware => {
+  const addRateHeaders = async (
+    request: middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>,
+  ) => {
+    const admitted = admissions.get(request.event);
+    if (!admitted || !request.response) return;
+    request.response = {
+      ...request.response,
+      headers: { ...rateHeaders(admitted.rate), ...request.response.headers },
+    };
+  };
+  return {
+    before: async (request) => {
+      const route = byRouteKey.get(request.event.routeKey);
+      if (!route?.auth) return;
+      const admitted = await access.admit(request.event.headers?.authorization, scopeOf(route));
+      admissions.set(request.event, admitted);
+    },
+    after: addRateHeaders,
+    onError: addRateHeaders,
+  };
+};

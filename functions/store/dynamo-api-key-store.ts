@@ -1,0 +1,96 @@
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type ApiKeyRecord,
+  type ApiKeyStore,
+  KeyConditionFailedError,
+  type Scope,
+} from '../core/api-keys';
+import {
+  buildConsume,
+  buildCreateKey,
+  buildRevoke,
+  buildScanKeys,
+  buildStartWindow,
+  KEY_ATTRIBUTES,
+} from './api-key-requests';
+import { translateFailures } from './failures';
+import { TABLE_KEYS } from './keys';
+
+const toRecord = (item: Record<string, unknown>): ApiKeyRecord => ({
+  keyId: String(item[KEY_ATTRIBUTES.keyId]),
+  tenant: String(item[KEY_ATTRIBUTES.tenant]),
+  scopes: (item[KEY_ATTRIBUTES.scopes] as Scope[] | undefined) ?? [],
+  name: String(item[KEY_ATTRIBUTES.name] ?? ''),
+  quota: Number(item[KEY_ATTRIBUTES.quota]),
+  createdAt: String(item[KEY_ATTRIBUTES.createdAt]),
+  ...(item[KEY_ATTRIBUTES.revokedAt] ? { revokedAt: String(item[KEY_ATTRIBUTES.revokedAt]) } : {}),
+  windowStart: Number(item[KEY_ATTRIBUTES.windowStart]),
+  count: Number(item[KEY_ATTRIBUTES.count]),
+});
+
+/** Sends one admission write; a refused condition carries the record as it was. */
+const admitting = async (send: () => Promise<{ Attributes?: Record<string, unknown> }>) => {
+  const { Attributes } = await translateFailures(
+    send,
+    (item) => new KeyConditionFailedError(item ? toRecord(item) : undefined),
+  );
+  if (!Attributes) throw new Error('UpdateItem returned no attributes');
+  return toRecord(Attributes);
+};
+
+/** The DynamoDB implementation of the API key port. */
+export const createDynamoApiKeyStore = ({
+  client,
+  tableName,
+}: {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+}): ApiKeyStore => {
+  const scanAll = async (): Promise<Array<Record<string, unknown>>> => {
+    const items: Array<Record<string, unknown>> = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(new ScanCommand(buildScanKeys(tableName, startKey)));
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  };
+
+  return {
+    consume: (hash, window) =>
+      admitting(() => client.send(new UpdateCommand(buildConsume(tableName, hash, window)))),
+    startWindow: (hash, window) =>
+      admitting(() => client.send(new UpdateCommand(buildStartWindow(tableName, hash, window)))),
+    async create(hash, record) {
+      try {
+        await translateFailures(
+          () => client.send(new PutCommand(buildCreateKey(tableName, hash, record))),
+          () => new KeyConditionFailedError(undefined),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof KeyConditionFailedError) return false;
+        throw error;
+      }
+    },
+    async list() {
+      return (await scanAll()).map(toRecord);
+    },
+    async revoke(keyId, at) {
+      const found = (await scanAll()).find((item) => item[KEY_ATTRIBUTES.keyId] === keyId);
+      if (!found) return false;
+      const key = {
+        [TABLE_KEYS.partitionKey]: found[TABLE_KEYS.partitionKey],
+        [TABLE_KEYS.sortKey]: found[TABLE_KEYS.sortKey],
+      };
+      await client.send(new UpdateCommand(buildRevoke(tableName, key, at)));
+      return true;
+    },
+  };
+};
