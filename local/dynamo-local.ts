@@ -67,6 +67,27 @@ export const freePort = (): Promise<number> =>
     });
   });
 
+/** The port asked for DynamoDB Local is taken; the message is fit to show as is. */
+export class DynamoPortInUseError extends Error {
+  constructor(port: number) {
+    super(`DynamoDB Local port ${port} is in use; set DYNAMODB_PORT=<another port> or unset it`);
+    this.name = 'DynamoPortInUseError';
+  }
+}
+
+/**
+ * Java would report a taken port as a stack trace after a second of JVM
+ * start-up; probing first (on all interfaces, as Java binds) says it plainly.
+ */
+const assertPortFree = (port: number): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new DynamoPortInUseError(port) : error),
+    );
+    probe.listen(port, () => probe.close(() => resolve()));
+  });
+
 /** A low-level client for DynamoDB Local: fixed credentials, no retries unless asked. */
 export const localDynamoClient = (endpoint: string, maxAttempts = 3): DynamoDBClient =>
   new DynamoDBClient({
@@ -232,7 +253,10 @@ export const startDynamoLocal = async (
     await killStaleInstance(path);
   }
   assertJava();
-  if (options.port) return launch(options.port, path, readyTimeoutMs);
+  if (options.port) {
+    await assertPortFree(options.port);
+    return launch(options.port, path, readyTimeoutMs);
+  }
   // A port picked free can be taken before Java binds it; try another then.
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {

@@ -14,6 +14,7 @@ import { createDynamoItemStore } from '../functions/store/dynamo-item-store';
 import { TABLE_NAME_ENV } from '../functions/store/keys';
 import {
   type DynamoLocal,
+  DynamoPortInUseError,
   ensureTable,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -121,6 +122,7 @@ main().catch((error: unknown) => {
   const known =
     error instanceof StartupError ||
     error instanceof PortInUseError ||
+    error instanceof DynamoPortInUseError ||
     error instanceof JavaMissingError ||
     error instanceof ConfigError;
   console.error(known ? `concord: ${(error as Error).message}` : error);

@@ -1,10 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureTable, localDynamoClient, startDynamoLocal } from '../../local/dynamo-local';
+import {
+  DynamoPortInUseError,
+  ensureTable,
+  localDynamoClient,
+  startDynamoLocal,
+} from '../../local/dynamo-local';
 import { isAlive } from '../../local/process-group';
 
 /** Whether anything accepts TCP connections on the port. */
@@ -57,6 +62,20 @@ describe('startDynamoLocal with a path', () => {
 
   it('refuses a relative path, which Java would resolve inside node_modules', async () => {
     await expect(startDynamoLocal({ path: 'relative/db' })).rejects.toThrow(/absolute/);
+  });
+
+  it('names a taken port plainly instead of starting Java', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, resolve));
+    const address = blocker.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const attempt = startDynamoLocal({ port });
+      await expect(attempt).rejects.toThrow(DynamoPortInUseError);
+      await expect(attempt).rejects.toThrow(`port ${port} is in use; set DYNAMODB_PORT=`);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   });
 
   it('stops twice without error', async () => {

@@ -7,12 +7,33 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isAlive } from '../../local/process-group';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const dataDir = mkdtempSync(join(tmpdir(), 'concord-main-'));
+// `npm start` registers this as its development key, so requests can authenticate.
+const DEV_KEY = `test-dev-key-${process.pid}`;
+const auth = { authorization: `Bearer ${DEV_KEY}` };
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+// Whatever a failed test leaves running is ended here, so no run leaks a server or a JVM.
+const spawned = new Set<ChildProcess>();
+const javaPids = new Set<number>();
+afterEach(async () => {
+  for (const child of spawned) {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  }
+  spawned.clear();
+  for (const pid of javaPids) if (isAlive(pid)) process.kill(-pid, 'SIGKILL');
+  javaPids.clear();
+});
 
 interface Started {
   readonly child: ChildProcess;
@@ -23,9 +44,16 @@ interface Started {
 const startMain = (env: Record<string, string>): Started => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, CONCORD_DATA_DIR: dataDir, PORT: '0', ...env },
+    env: {
+      ...process.env,
+      CONCORD_DATA_DIR: dataDir,
+      CONCORD_DEV_API_KEY: DEV_KEY,
+      PORT: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  spawned.add(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
@@ -44,7 +72,10 @@ const waitUntilListening = async (started: Started) => {
     const text = started.output();
     const url = /Concord listening on (http:\/\/\S+)/.exec(text)?.[1];
     const javaPid = /DynamoDB Local on \S+ \(pid (\d+)/.exec(text)?.[1];
-    if (url && javaPid) return { url, javaPid: Number(javaPid) };
+    if (url && javaPid) {
+      javaPids.add(Number(javaPid));
+      return { url, javaPid: Number(javaPid) };
+    }
     if (started.child.exitCode !== null || Date.now() > deadline) {
       throw new Error(`npm start did not come up:\n${text}`);
     }
@@ -70,7 +101,7 @@ describe('npm start (local/main.ts)', () => {
     expect((await openapi.json()).openapi).toMatch(/^3\.1/);
     const created = await fetch(`${url}/v1/items/kept`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json', 'if-none-match': '*' },
+      headers: { ...auth, 'content-type': 'application/json', 'if-none-match': '*' },
       body: JSON.stringify({ note: 'survives a restart' }),
     });
     expect(created.status).toBe(201);
@@ -81,7 +112,7 @@ describe('npm start (local/main.ts)', () => {
 
     const second = startMain({});
     const again = await waitUntilListening(second);
-    const read = await fetch(`${again.url}/v1/items/kept`);
+    const read = await fetch(`${again.url}/v1/items/kept`, { headers: auth });
     expect(read.status).toBe(200);
     expect(await read.json()).toMatchObject({ id: 'kept', note: 'survives a restart' });
     expect(await interrupt(second, again.javaPid)).toEqual({ code: 0, javaAlive: false });
