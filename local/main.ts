@@ -3,13 +3,16 @@
  * DynamoDB Local. Environment: PORT, HOST, CONCORD_DATA_DIR, CONCORD_CONFIG,
  * DYNAMODB_PORT (see README).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { type ApiKeyStore, generateApiKey } from '../functions/core/api-keys';
 import { ConfigError, parseConfig } from '../functions/core/config';
+import { createApiKey } from '../functions/core/key-admin';
 import { createHttpHandler } from '../functions/http/app';
 import { createDocumentClient } from '../functions/store/client';
+import { createDynamoApiKeyStore } from '../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../functions/store/dynamo-item-store';
 import { TABLE_NAME_ENV } from '../functions/store/keys';
 import {
@@ -52,6 +55,29 @@ const readConfig = (path: string) => {
   } catch (error) {
     throw new StartupError(`${path}: ${(error as Error).message}`);
   }
+};
+
+/**
+ * The development key: CONCORD_DEV_API_KEY, else the one kept in the data
+ * folder, else a new one kept there, so curl examples survive restarts.
+ */
+const ensureDevKey = async (keys: ApiKeyStore, dataDir: string, quota: number) => {
+  const file = join(dataDir, 'dev-api-key');
+  let key = process.env.CONCORD_DEV_API_KEY?.trim();
+  if (!key) {
+    key = existsSync(file) ? readFileSync(file, 'utf8').trim() : generateApiKey();
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  }
+  // Creating an existing key again changes nothing.
+  await createApiKey(keys, {
+    tenant: 'dev',
+    scopes: ['read', 'write'],
+    quota,
+    name: 'development',
+    key,
+  });
+  return key;
 };
 
 const main = async (): Promise<void> => {
@@ -111,10 +137,12 @@ const main = async (): Promise<void> => {
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
   });
-  ready(
-    createHttpHandler({ config, store: createDynamoItemStore({ client, tableName: TABLE_NAME }) }),
-  );
+  const keys = createDynamoApiKeyStore({ client, tableName: TABLE_NAME });
+  const devKey = await ensureDevKey(keys, dataDir, config.rateLimit.defaultQuota);
+  const store = createDynamoItemStore({ client, tableName: TABLE_NAME });
+  ready(createHttpHandler({ config, store, keys }));
   console.log(`Concord listening on ${server.url}`);
+  console.log(`Development API key: ${devKey}  (Authorization: Bearer <key>)`);
   console.log(`DynamoDB Local on ${dynamo.endpoint} (pid ${dynamo.pid}, data in ${dataDir})`);
 };
 

@@ -6,22 +6,29 @@
  * ```ts
  * const api = await startApi();
  * afterAll(() => api.close());
- * const res = await fetch(`${api.baseUrl}/v1/items/a`);
+ * const res = await fetch(`${api.baseUrl}/v1/items/a`, { headers: api.headers });
  * ```
  */
 import { readFileSync } from 'node:fs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type ConcordConfig, parseConfig } from '../../functions/core/config';
+import { createApiKey } from '../../functions/core/key-admin';
 import { createHttpHandler } from '../../functions/http/app';
+import { createDynamoApiKeyStore } from '../../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../../functions/store/dynamo-item-store';
 import { createLocalServer } from '../../local/server';
-import { createTestTable, testDocumentClient } from './local-dynamo';
+import { createTestTable, testDocumentClient, uniqueName } from './local-dynamo';
 
 export interface TestApi {
   /** e.g. `http://127.0.0.1:41234`, no trailing slash. */
   readonly baseUrl: string;
   /** The fresh table behind this API instance. */
   readonly tableName: string;
+  /** A read+write API key of a fresh tenant, registered in this table. */
+  readonly apiKey: string;
+  readonly tenant: string;
+  /** `{ authorization: 'Bearer <apiKey>' }`, to spread into request headers. */
+  readonly headers: { readonly authorization: string };
   /** A DocumentClient on the same DynamoDB Local, to inspect or seed the table. */
   readonly client: DynamoDBDocumentClient;
   /** Stops the HTTP server and releases the client. */
@@ -35,21 +42,32 @@ export const defaultConfig = (): ConcordConfig =>
   );
 
 /**
- * Starts the API on 127.0.0.1 with a free port over a fresh random table.
+ * Starts the API on 127.0.0.1 with a free port over a fresh random table,
+ * with one API key (`headers`) for a fresh tenant.
  *
  * @param options.config the collection configuration; default: concord.config.json
  */
 export const startApi = async (options: { config?: ConcordConfig } = {}): Promise<TestApi> => {
   const tableName = await createTestTable();
   const client = testDocumentClient();
-  const handler = createHttpHandler({
-    config: options.config ?? defaultConfig(),
-    store: createDynamoItemStore({ client, tableName }),
+  const config = options.config ?? defaultConfig();
+  const keys = createDynamoApiKeyStore({ client, tableName });
+  const tenant = uniqueName('tenant');
+  const { key: apiKey } = await createApiKey(keys, {
+    tenant,
+    scopes: ['read', 'write'],
+    quota: config.rateLimit.defaultQuota,
+    name: 'test',
   });
+  const store = createDynamoItemStore({ client, tableName });
+  const handler = createHttpHandler({ config, store, keys });
   const server = await createLocalServer({ handler, host: '127.0.0.1', port: 0 });
   return {
     baseUrl: server.url,
     tableName,
+    apiKey,
+    tenant,
+    headers: { authorization: `Bearer ${apiKey}` },
     client,
     close: async () => {
       await server.close();

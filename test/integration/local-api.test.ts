@@ -46,13 +46,14 @@ describe('startApi', () => {
     const id = uniqueName('doc');
     const put = await fetch(`${api.baseUrl}/v1/items/${id}`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json', 'if-none-match': '*' },
+      headers: { ...api.headers, 'content-type': 'application/json', 'if-none-match': '*' },
       body: '{"n":1}',
     });
     expect(put.status).toBe(201);
-    const get = await fetch(`${api.baseUrl}/v1/items/${id}`);
+    const get = await fetch(`${api.baseUrl}/v1/items/${id}`, { headers: api.headers });
     expect(get.status).toBe(200);
     expect(get.headers.get('etag')).toBe('"1"');
     expect(api.tableName).toMatch(/^concord-test-/);
+    expect((await fetch(`${api.baseUrl}/v1/items/${id}`)).status).toBe(401);
   });
 });
