@@ -3,18 +3,16 @@
  * DynamoDB Local. Environment: PORT, HOST, CONCORD_DATA_DIR, CONCORD_CONFIG,
  * DYNAMODB_PORT (see README).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { type ApiKeyStore, generateApiKey } from '../functions/core/api-keys';
 import { ConfigError, parseConfig } from '../functions/core/config';
-import { createApiKey } from '../functions/core/key-admin';
 import { createHttpHandler } from '../functions/http/app';
 import { createDocumentClient } from '../functions/store/client';
 import { createDynamoApiKeyStore } from '../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../functions/store/dynamo-item-store';
 import { TABLE_NAME_ENV } from '../functions/store/keys';
+import { ensureDevKey } from './dev-key';
 import {
   type DynamoLocal,
   DynamoPortInUseError,
@@ -25,10 +23,10 @@ import {
   startDynamoLocal,
 } from './dynamo-local';
 import { JavaMissingError } from './java';
+import { ENDPOINT_FILE, LOCAL_TABLE_NAME, PROJECT_ROOT } from './paths';
 import { createLocalServer, type LocalHandler, type LocalServer, PortInUseError } from './server';
 
-const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const TABLE_NAME = 'concord';
+const TABLE_NAME = LOCAL_TABLE_NAME;
 
 /** A startup failure whose message is the whole story: printed without a stack. */
 class StartupError extends Error {}
@@ -55,29 +53,6 @@ const readConfig = (path: string) => {
   } catch (error) {
     throw new StartupError(`${path}: ${(error as Error).message}`);
   }
-};
-
-/**
- * The development key: CONCORD_DEV_API_KEY, else the one kept in the data
- * folder, else a new one kept there, so curl examples survive restarts.
- */
-const ensureDevKey = async (keys: ApiKeyStore, dataDir: string, quota: number) => {
-  const file = join(dataDir, 'dev-api-key');
-  let key = process.env.CONCORD_DEV_API_KEY?.trim();
-  if (!key) {
-    key = existsSync(file) ? readFileSync(file, 'utf8').trim() : generateApiKey();
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, `${key}\n`, { mode: 0o600 });
-  }
-  // Creating an existing key again changes nothing.
-  await createApiKey(keys, {
-    tenant: 'dev',
-    scopes: ['read', 'write'],
-    quota,
-    name: 'development',
-    key,
-  });
-  return key;
 };
 
 const main = async (): Promise<void> => {
@@ -112,6 +87,7 @@ const main = async (): Promise<void> => {
     stopping = true;
     console.log(`\n${signal}: stopping`);
     await server.close().catch(() => undefined);
+    rmSync(join(dataDir, ENDPOINT_FILE), { force: true });
     await dynamo?.stop();
     process.exit(0);
   };
@@ -141,6 +117,8 @@ const main = async (): Promise<void> => {
   const devKey = await ensureDevKey(keys, dataDir, config.rateLimit.defaultQuota);
   const store = createDynamoItemStore({ client, tableName: TABLE_NAME });
   ready(createHttpHandler({ config, store, keys }));
+  // Lets `npm run keys` work on this running instance's data.
+  writeFileSync(join(dataDir, ENDPOINT_FILE), `${dynamo.endpoint}\n`);
   console.log(`Concord listening on ${server.url}`);
   console.log(`Development API key: ${devKey}  (Authorization: Bearer <key>)`);
   console.log(`DynamoDB Local on ${dynamo.endpoint} (pid ${dynamo.pid}, data in ${dataDir})`);

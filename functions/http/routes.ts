@@ -41,6 +41,14 @@ export const routes: readonly Route[] = [
     summary: 'The OpenAPI 3.1 description of this API',
   },
   {
+    method: 'HEAD',
+    path: '/v1/openapi.json',
+    handler: 'openapi.get',
+    group: 'public',
+    auth: false,
+    summary: 'Headers of the OpenAPI description',
+  },
+  {
     method: 'POST',
     path: '/v1/{collection}',
     handler: 'items.create',

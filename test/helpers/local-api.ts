@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ApiKeyStore } from '../../functions/core/api-keys';
 import { type ConcordConfig, parseConfig } from '../../functions/core/config';
 import { createApiKey } from '../../functions/core/key-admin';
 import { createHttpHandler } from '../../functions/http/app';
@@ -29,6 +30,8 @@ export interface TestApi {
   readonly tenant: string;
   /** `{ authorization: 'Bearer <apiKey>' }`, to spread into request headers. */
   readonly headers: { readonly authorization: string };
+  /** The API key store over the same table, to make, list and revoke more keys. */
+  readonly keys: ApiKeyStore;
   /** A DocumentClient on the same DynamoDB Local, to inspect or seed the table. */
   readonly client: DynamoDBDocumentClient;
   /** Stops the HTTP server and releases the client. */
@@ -46,8 +49,11 @@ export const defaultConfig = (): ConcordConfig =>
  * with one API key (`headers`) for a fresh tenant.
  *
  * @param options.config the collection configuration; default: concord.config.json
+ * @param options.quota the key's requests per rate window; default: high enough never to matter
  */
-export const startApi = async (options: { config?: ConcordConfig } = {}): Promise<TestApi> => {
+export const startApi = async (
+  options: { config?: ConcordConfig; quota?: number } = {},
+): Promise<TestApi> => {
   const tableName = await createTestTable();
   const client = testDocumentClient();
   const config = options.config ?? defaultConfig();
@@ -56,7 +62,8 @@ export const startApi = async (options: { config?: ConcordConfig } = {}): Promis
   const { key: apiKey } = await createApiKey(keys, {
     tenant,
     scopes: ['read', 'write'],
-    quota: config.rateLimit.defaultQuota,
+    // High by default: tests that race hundreds of requests are not about rate limits.
+    quota: options.quota ?? 1_000_000,
     name: 'test',
   });
   const store = createDynamoItemStore({ client, tableName });
@@ -68,6 +75,7 @@ export const startApi = async (options: { config?: ConcordConfig } = {}): Promis
     apiKey,
     tenant,
     headers: { authorization: `Bearer ${apiKey}` },
+    keys,
     client,
     close: async () => {
       await server.close();

@@ -4,8 +4,8 @@ import { freshId, PROBLEM, problemType, send } from '../helpers/http';
 import { startApi, type TestApi } from '../helpers/local-api';
 
 let api: TestApi;
-const call = (method: string, path: string, options?: Parameters<typeof send>[3]) =>
-  send(api.baseUrl, method, path, options);
+const call = (method: string, path: string, options: Parameters<typeof send>[3] = {}) =>
+  send(api.baseUrl, method, path, { ...options, headers: { ...api.headers, ...options.headers } });
 
 const create = async (doc: Record<string, unknown> = {}) => {
   const id = freshId();

@@ -8,8 +8,8 @@ import { startApi, type TestApi } from '../helpers/local-api';
 
 const RACERS = 25;
 let api: TestApi;
-const call = (method: string, path: string, options?: Parameters<typeof send>[3]) =>
-  send(api.baseUrl, method, path, options);
+const call = (method: string, path: string, options: Parameters<typeof send>[3] = {}) =>
+  send(api.baseUrl, method, path, { ...options, headers: { ...api.headers, ...options.headers } });
 
 beforeAll(async () => {
   api = await startApi();

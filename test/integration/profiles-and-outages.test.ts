@@ -1,7 +1,9 @@
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config';
+import { createApiKey } from '../../functions/core/key-admin';
 import { createHttpHandler } from '../../functions/http/app';
+import { createDynamoApiKeyStore } from '../../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../../functions/store/dynamo-item-store';
 import { createLocalServer, type LocalServer } from '../../local/server';
 import { freshId, PROBLEM, problemType, send } from '../helpers/http';
@@ -9,14 +11,24 @@ import { createTestTable, testDocumentClient } from '../helpers/local-dynamo';
 
 describe('the strict-HTTP profile', () => {
   let server: LocalServer;
-  const call = (method: string, path: string, options?: Parameters<typeof send>[3]) =>
-    send(server.url, method, path, options);
+  let auth: Record<string, string>;
+  const call = (method: string, path: string, options: Parameters<typeof send>[3] = {}) =>
+    send(server.url, method, path, { ...options, headers: { ...auth, ...options.headers } });
 
   beforeAll(async () => {
     const tableName = await createTestTable();
+    const client = testDocumentClient();
+    const keys = createDynamoApiKeyStore({ client, tableName });
+    const { key } = await createApiKey(keys, {
+      tenant: 'strict',
+      scopes: ['read', 'write'],
+      quota: 1000,
+    });
+    auth = { authorization: `Bearer ${key}` };
     const handler = createHttpHandler({
       config: parseConfig({ profile: 'strict-http', collections: [{ name: 'items' }] }),
-      store: createDynamoItemStore({ client: testDocumentClient(), tableName }),
+      store: createDynamoItemStore({ client, tableName }),
+      keys,
     });
     server = await createLocalServer({ handler, host: '127.0.0.1', port: 0 });
   });
@@ -52,41 +64,80 @@ describe('the strict-HTTP profile', () => {
 
 describe('a throttled database', () => {
   let server: LocalServer;
+  let auth: Record<string, string>;
   let attempts = 0;
+  let throttleKeys = false;
+  let throttleItems = false;
 
-  beforeAll(async () => {
-    const tableName = await createTestTable();
+  /** A client whose requests fail as throttled while `enabled()` holds. */
+  const throttledClient = (enabled: () => boolean) => {
     const client = testDocumentClient();
     // Inside the SDK's retry loop, so the 503 comes only after its own retries.
     client.middlewareStack.add(
-      () => async () => {
+      (next) => async (args) => {
+        if (!enabled()) return next(args);
         attempts++;
         throw new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} });
       },
       { step: 'deserialize', name: 'injectThrottling', priority: 'high' },
     );
+    return client;
+  };
+
+  beforeAll(async () => {
+    const tableName = await createTestTable();
+    const keys = createDynamoApiKeyStore({
+      client: throttledClient(() => throttleKeys),
+      tableName,
+    });
+    const { key } = await createApiKey(keys, {
+      tenant: 'busy',
+      scopes: ['read', 'write'],
+      quota: 1000,
+    });
+    auth = { authorization: `Bearer ${key}` };
     const handler = createHttpHandler({
       config: parseConfig({ collections: [{ name: 'items' }] }),
-      store: createDynamoItemStore({ client, tableName }),
+      store: createDynamoItemStore({ client: throttledClient(() => throttleItems), tableName }),
+      keys,
     });
     server = await createLocalServer({ handler, host: '127.0.0.1', port: 0 });
   });
   afterAll(() => server.close());
 
-  it('answers 503 unavailable with Retry-After after the SDK retried', async () => {
+  const expectUnavailable = (answer: Awaited<ReturnType<typeof send>>) => {
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get('content-type')).toBe(PROBLEM);
+    expect(answer.headers.get('retry-after')).toBe('1');
+    expect(answer.body).toMatchObject({ type: problemType('unavailable'), retryable: true });
+    expect(JSON.stringify(answer.body)).not.toMatch(/Provisioned|throttled/);
+    expect(attempts).toBe(3);
+  };
+
+  it('answers 503 unavailable with Retry-After when document requests stay throttled', async () => {
+    throttleItems = true;
     for (const [method, path] of [
       ['GET', `/v1/items/${freshId()}`],
       ['POST', '/v1/items'],
       ['GET', '/v1/items'],
+      ['PUT', `/v1/items/${freshId()}`],
     ] as const) {
       attempts = 0;
-      const answer = await send(server.url, method, path, method === 'POST' ? { body: {} } : {});
-      expect(answer.status).toBe(503);
-      expect(answer.headers.get('content-type')).toBe(PROBLEM);
-      expect(answer.headers.get('retry-after')).toBe('1');
-      expect(answer.body).toMatchObject({ type: problemType('unavailable'), retryable: true });
-      expect(JSON.stringify(answer.body)).not.toMatch(/Provisioned|throttled/);
-      expect(attempts).toBe(3);
+      const answer = await send(server.url, method, path, {
+        ...(method === 'POST' || method === 'PUT' ? { body: {} } : {}),
+        headers: { ...auth, 'if-none-match': '*' },
+      });
+      expectUnavailable(answer);
     }
+    throttleItems = false;
+  });
+
+  it('answers 503 when admitting the API key meets a throttled table', async () => {
+    throttleKeys = true;
+    attempts = 0;
+    expectUnavailable(await send(server.url, 'GET', `/v1/items/${freshId()}`, { headers: auth }));
+    throttleKeys = false;
+    const recovered = await send(server.url, 'GET', `/v1/items/${freshId()}`, { headers: auth });
+    expect(recovered.status).toBe(404);
   });
 });

@@ -1,0 +1,148 @@
+/**
+ * `npm run keys -- <command>`: manage API keys.
+ *
+ *   create --tenant T [--scopes read,write] [--quota N] [--name TEXT]
+ *   list
+ *   revoke KEY_ID
+ *
+ * Against the local table by default (the running `npm start`, or a DynamoDB
+ * Local started for the command on the same data folder); against a deployed
+ * stack with `--table NAME`, using the AWS credentials and region of the
+ * environment.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ApiKeyStore } from '../functions/core/api-keys';
+import { DEFAULT_RATE_LIMIT } from '../functions/core/config';
+import { createApiKey, KeyAdminError } from '../functions/core/key-admin';
+import { createDocumentClient } from '../functions/store/client';
+import { createDynamoApiKeyStore } from '../functions/store/dynamo-api-key-store';
+import {
+  type DynamoLocal,
+  ensureTable,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  startDynamoLocal,
+} from './dynamo-local';
+import { ENDPOINT_FILE, LOCAL_TABLE_NAME, PROJECT_ROOT } from './paths';
+
+const USAGE = `usage: npm run keys -- <create|list|revoke> [options]
+  create --tenant T [--scopes read,write] [--quota N] [--name TEXT]
+  list
+  revoke KEY_ID
+options: --table NAME (a deployed table; AWS credentials from the environment)
+         --data-dir DIR (the local data folder; default .concord or CONCORD_DATA_DIR)`;
+
+class UsageError extends Error {}
+
+const reachable = async (endpoint: string): Promise<boolean> => {
+  try {
+    await fetch(endpoint, { signal: AbortSignal.timeout(1_000) });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The store to work on, and how to let go of it afterwards. */
+const openStore = async (
+  table: string | undefined,
+  dataDir: string,
+): Promise<{ store: ApiKeyStore; close(): Promise<void> }> => {
+  if (table) {
+    const client = createDocumentClient();
+    return {
+      store: createDynamoApiKeyStore({ client, tableName: table }),
+      close: async () => client.destroy(),
+    };
+  }
+  const endpointFile = join(dataDir, ENDPOINT_FILE);
+  let dynamo: DynamoLocal | undefined;
+  let endpoint = existsSync(endpointFile) ? readFileSync(endpointFile, 'utf8').trim() : '';
+  if (!endpoint || !(await reachable(endpoint))) {
+    // No running `npm start`: open the same data folder for this command only.
+    dynamo = await startDynamoLocal({ path: join(dataDir, 'dynamodb') });
+    endpoint = dynamo.endpoint;
+  }
+  const client = createDocumentClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  await ensureTable(client, LOCAL_TABLE_NAME);
+  return {
+    store: createDynamoApiKeyStore({ client, tableName: LOCAL_TABLE_NAME }),
+    close: async () => {
+      client.destroy();
+      await dynamo?.stop();
+    },
+  };
+};
+
+const run = async (argv: string[]): Promise<void> => {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      tenant: { type: 'string' },
+      scopes: { type: 'string', default: 'read,write' },
+      quota: { type: 'string', default: String(DEFAULT_RATE_LIMIT.defaultQuota) },
+      name: { type: 'string', default: '' },
+      table: { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
+  });
+  const [command, arg] = positionals;
+  if (!command || !['create', 'list', 'revoke'].includes(command)) throw new UsageError(USAGE);
+  if (command === 'create' && !values.tenant) throw new UsageError('create needs --tenant');
+  if (command === 'revoke' && !arg) throw new UsageError('revoke needs a KEY_ID (see list)');
+  const dataDir = resolve(
+    values['data-dir'] ?? (process.env.CONCORD_DATA_DIR || join(PROJECT_ROOT, '.concord')),
+  );
+  const { store, close } = await openStore(values.table, dataDir);
+  try {
+    if (command === 'create') {
+      const { key, record } = await createApiKey(store, {
+        tenant: values.tenant ?? '',
+        scopes: values.scopes.split(',').map((s) => s.trim()),
+        quota: Number(values.quota),
+        name: values.name,
+      });
+      console.log(
+        `key id  ${record.keyId}\ntenant  ${record.tenant}\nscopes  ${record.scopes.join(',')}`,
+      );
+      console.log(`quota   ${record.quota} requests per rate window`);
+      console.log(`\n${key}\n\nThis is the only time the key is shown; only its hash is stored.`);
+    } else if (command === 'list') {
+      const keys = await store.list();
+      console.log(
+        'key id            tenant            scopes      quota  created                   revoked',
+      );
+      for (const k of keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
+        console.log(
+          [
+            k.keyId.padEnd(17),
+            k.tenant.padEnd(17),
+            k.scopes.join(',').padEnd(11),
+            String(k.quota).padStart(5),
+            ` ${k.createdAt}`,
+            ` ${k.revokedAt ?? '-'}`,
+          ].join(' '),
+        );
+      }
+    } else if (arg) {
+      if (!(await store.revoke(arg, new Date().toISOString())))
+        throw new UsageError(`no key with id ${arg}`);
+      console.log(`revoked ${arg}; requests with it are refused from now on`);
+    }
+  } finally {
+    await close();
+  }
+};
+
+run(process.argv.slice(2)).catch((error: unknown) => {
+  const known = error instanceof UsageError || error instanceof KeyAdminError;
+  console.error(known ? (error as Error).message : error);
+  process.exit(1);
+});
