@@ -31,7 +31,10 @@ const documentBody = (status: string) => ({
 
 const common = {
   '400': problem('Malformed request, header or body'),
-  '404': problem('Unknown collection or document'),
+  '401': problem('Missing, unknown or revoked API key (WWW-Authenticate: Bearer)'),
+  '403': problem('The API key lacks the scope this route needs'),
+  '404': problem("Unknown collection or document (or another tenant's)"),
+  '429': problem('Rate limit of the API key exhausted; see Retry-After and RateLimit'),
   '503': problem('Database throttled or unavailable; see Retry-After'),
 };
 const conflict = problem('Conflict: the body carries the current version, ETag and document');
@@ -116,6 +119,7 @@ const operation = (route: Route): Json => {
     parameters: [...pathParameters(route.path), ...(spec.parameters ?? [])],
     ...(spec.requestBody && route.method !== 'HEAD' ? { requestBody: spec.requestBody } : {}),
     responses: spec.responses,
+    ...(route.auth ? {} : { security: [] }),
   };
 };
 
@@ -127,9 +131,11 @@ export const buildOpenApi = (): Json => {
   }
   return {
     openapi: '3.1.0',
+    security: [{ apiKey: [] }],
     info: { title: 'Concord', version: '1.0.0', description: 'Conflict-safe JSON resources' },
     paths,
     components: {
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } },
       schemas: {
         Document: {
           type: 'object',
