@@ -1,0 +1,90 @@
+/**
+ * `ConcordClient.update()` racing itself against the real server: many writers
+ * read-modify-write one document and not a single increment may be lost.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConcordClient, ConflictError } from '../../client';
+import { freshId } from '../helpers/http';
+import { startApi, type TestApi } from '../helpers/local-api';
+
+interface Counter {
+  n: number;
+}
+
+let api: TestApi;
+let client: ConcordClient;
+
+beforeAll(async () => {
+  api = await startApi();
+  client = new ConcordClient({ baseUrl: api.baseUrl, apiKey: api.apiKey });
+});
+afterAll(() => api.close());
+
+const increment = (doc: Counter): Counter => ({ ...doc, n: doc.n + 1 });
+
+describe('update() under contention', () => {
+  it('loses no increment when 16 writers each add 1 ten times', async () => {
+    const id = freshId();
+    await client.create<Counter>('items', { id, n: 0 });
+    const writers = Array.from({ length: 16 }, async () => {
+      for (let i = 0; i < 10; i++) {
+        // Enough attempts that 16-way contention never gives up; a give-up would fail the test.
+        await client.update<Counter>('items', id, increment, { maxAttempts: 100 });
+      }
+    });
+    const outcomes = await Promise.allSettled(writers);
+    expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+
+    const final = await client.get<Counter>('items', id);
+    expect(final.document.n).toBe(160);
+    expect(final.version).toBe(161);
+    expect(final.etag).toBe('"161"');
+  });
+
+  it('re-applies the mutation to the winner of a conflict without reading again', async () => {
+    const id = freshId();
+    await client.create<Counter>('items', { id, n: 0 });
+    let requests = 0;
+    const counting = new ConcordClient({
+      baseUrl: api.baseUrl,
+      apiKey: api.apiKey,
+      fetch: (input, init) => {
+        requests++;
+        return fetch(input, init);
+      },
+    });
+    let calls = 0;
+    const result = await counting.update<Counter>('items', id, async (doc) => {
+      calls++;
+      // A competing writer lands between this client's read and its write, once.
+      if (calls === 1) await client.replace<Counter>('items', id, { n: 100 }, { ifMatch: 1 });
+      return increment(doc);
+    });
+    expect(result.document.n).toBe(101);
+    expect(result.version).toBe(3);
+    // GET, stale PUT (409 carrying the winner), PUT: no second GET.
+    expect(requests).toBe(3);
+  });
+
+  it('rejects with the last ConflictError once maxAttempts is spent', async () => {
+    const id = freshId();
+    await client.create<Counter>('items', { id, n: 0 });
+    let version = 1;
+    const rejected = client.update<Counter>(
+      'items',
+      id,
+      async (doc) => {
+        // Every attempt is overtaken by another write before it is sent.
+        await client.replace<Counter>('items', id, { n: -1 }, { ifMatch: version });
+        version++;
+        return increment(doc);
+      },
+      { maxAttempts: 3, backoff: false },
+    );
+    const error = await rejected.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({ status: 409, code: 'version-mismatch' });
+    expect((error as ConflictError<Counter>).current?.version).toBe(4);
+    expect((await client.get<Counter>('items', id)).document.n).toBe(-1);
+  });
+});
