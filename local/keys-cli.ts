@@ -8,7 +8,7 @@
  * Against the local table by default (the running `npm start`, or a DynamoDB
  * Local started for the command on the same data folder); against a deployed
  * stack with `--table NAME`, using the AWS credentials and region of the
- * environment.
+ * environment (`--endpoint` points that at another DynamoDB Local).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -32,6 +32,7 @@ const USAGE = `usage: npm run keys -- <create|list|revoke> [options]
   list
   revoke KEY_ID
 options: --table NAME (a deployed table; AWS credentials from the environment)
+         --endpoint URL (with --table: a DynamoDB Local of your own)
          --data-dir DIR (the local data folder; default .concord or CONCORD_DATA_DIR)`;
 
 class UsageError extends Error {}
@@ -48,10 +49,13 @@ const reachable = async (endpoint: string): Promise<boolean> => {
 /** The store to work on, and how to let go of it afterwards. */
 const openStore = async (
   table: string | undefined,
+  endpoint: string | undefined,
   dataDir: string,
 ): Promise<{ store: ApiKeyStore; close(): Promise<void> }> => {
   if (table) {
-    const client = createDocumentClient();
+    const client = createDocumentClient(
+      endpoint ? { endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS } : {},
+    );
     return {
       store: createDynamoApiKeyStore({ client, tableName: table }),
       close: async () => client.destroy(),
@@ -59,7 +63,7 @@ const openStore = async (
   }
   const endpointFile = join(dataDir, ENDPOINT_FILE);
   let dynamo: DynamoLocal | undefined;
-  let endpoint = existsSync(endpointFile) ? readFileSync(endpointFile, 'utf8').trim() : '';
+  const local = existsSync(endpointFile) ? readFileSync(endpointFile, 'utf8').trim() : '';
   if (!endpoint || !(await reachable(endpoint))) {
     // No running `npm start`: open the same data folder for this command only.
     dynamo = await startDynamoLocal({ path: join(dataDir, 'dynamodb') });
@@ -90,6 +94,7 @@ const run = async (argv: string[]): Promise<void> => {
       quota: { type: 'string', default: String(DEFAULT_RATE_LIMIT.defaultQuota) },
       name: { type: 'string', default: '' },
       table: { type: 'string' },
+      endpoint: { type: 'string' },
       'data-dir': { type: 'string' },
     },
   });
@@ -100,7 +105,8 @@ const run = async (argv: string[]): Promise<void> => {
   const dataDir = resolve(
     values['data-dir'] ?? (process.env.CONCORD_DATA_DIR || join(PROJECT_ROOT, '.concord')),
   );
-  const { store, close } = await openStore(values.table, dataDir);
+  if (values.endpoint && !values.table) throw new UsageError('--endpoint goes with --table');
+  const { store, close } = await openStore(values.table, values.endpoint, dataDir);
   try {
     if (command === 'create') {
       const { key, record } = await createApiKey(store, {

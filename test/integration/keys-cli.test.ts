@@ -1,0 +1,94 @@
+/** The key command end to end, as an operator runs it, against DynamoDB Local. */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { createHttpHandler } from '../../functions/http/app';
+import { createDynamoApiKeyStore } from '../../functions/store/dynamo-api-key-store';
+import { createDynamoItemStore } from '../../functions/store/dynamo-item-store';
+import { createLocalServer } from '../../local/server';
+import { send } from '../helpers/http';
+import { defaultConfig } from '../helpers/local-api';
+import { createTestTable, testDocumentClient, testEndpoint } from '../helpers/local-dynamo';
+
+const run = promisify(execFile);
+const keys = (table: string, ...args: string[]) =>
+  run(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'local/keys-cli.ts',
+      ...args,
+      '--table',
+      table,
+      '--endpoint',
+      testEndpoint(),
+    ],
+    { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
+  );
+
+describe('npm run keys', () => {
+  it('creates a key shown once, lists it by id and revokes it', async () => {
+    const table = await createTestTable();
+    const client = testDocumentClient();
+    const server = await createLocalServer({
+      handler: createHttpHandler({
+        config: defaultConfig(),
+        store: createDynamoItemStore({ client, tableName: table }),
+        keys: createDynamoApiKeyStore({ client, tableName: table }),
+      }),
+      host: '127.0.0.1',
+      port: 0,
+    });
+    try {
+      const created = await keys(
+        table,
+        'create',
+        '--tenant',
+        'acme',
+        '--scopes',
+        'read',
+        '--quota',
+        '7',
+      );
+      const key = /^(ck_\S+)$/m.exec(created.stdout)?.[1] ?? '';
+      const keyId = /^key id\s+(\w+)$/m.exec(created.stdout)?.[1] ?? '';
+      expect(key).toMatch(/^ck_[A-Za-z0-9_-]{43}$/);
+      const auth = { authorization: `Bearer ${key}` };
+      const ok = await send(server.url, 'GET', '/v1/items', { headers: auth });
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('ratelimit-policy')).toBe('"default";q=7;w=60');
+
+      const listed = await keys(table, 'list');
+      expect(listed.stdout).toContain(keyId);
+      expect(listed.stdout).not.toContain(key);
+
+      const revoked = await keys(table, 'revoke', keyId);
+      expect(revoked.stdout).toContain(`revoked ${keyId}`);
+      expect((await send(server.url, 'GET', '/v1/items', { headers: auth })).status).toBe(401);
+      expect((await keys(table, 'list')).stdout).toMatch(
+        new RegExp(`${keyId}.*\\d{4}-\\d\\d-\\d\\dT.*Z\\s*$`, 'm'),
+      );
+    } finally {
+      await server.close();
+      client.destroy();
+    }
+  });
+
+  it('refuses bad input with a message and exit code 1', async () => {
+    const table = await createTestTable();
+    for (const args of [
+      ['create', '--tenant', 'Not Valid'],
+      ['create', '--tenant', 'acme', '--scopes', 'admin'],
+      ['revoke', 'nope'],
+      ['explode'],
+    ]) {
+      const failure = await keys(table, ...args).then(
+        () => undefined,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failure?.code, args.join(' ')).toBe(1);
+      expect(failure?.stderr).not.toMatch(/at .*\.ts:\d+/);
+    }
+  });
+});
