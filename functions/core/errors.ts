@@ -53,26 +53,24 @@ export class MethodNotAllowedError extends DomainError {
   }
 }
 
-export class AlreadyExistsError extends DomainError {
-  readonly code = 'already-exists';
+/** A refused write that carries the state that won, so the client needs no second read. */
+export abstract class StateConflictError extends DomainError {
   constructor(
     message: string,
     readonly current: ItemView,
+    /** The precondition header that failed; absent when no header was involved. */
     readonly precondition?: PreconditionSource,
   ) {
     super(message);
   }
 }
 
-export class VersionMismatchError extends DomainError {
+export class AlreadyExistsError extends StateConflictError {
+  readonly code = 'already-exists';
+}
+
+export class VersionMismatchError extends StateConflictError {
   readonly code = 'version-mismatch';
-  constructor(
-    message: string,
-    readonly current: ItemView,
-    readonly precondition?: PreconditionSource,
-  ) {
-    super(message);
-  }
 }
 
 export class PreconditionRequiredError extends DomainError {

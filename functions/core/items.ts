@@ -82,6 +82,18 @@ const bodyFields = (value: JsonValue): { id?: string; version?: number } => {
   };
 };
 
+/**
+ * The preconditions of a write whose body may name its `id` (which must be
+ * the path's) and `version` (which acts as If-Match).
+ */
+const withBodyVersion = (value: JsonValue, id: string, p: Preconditions): Preconditions => {
+  const fields = bodyFields(value);
+  if (fields.id !== undefined && fields.id !== id) {
+    throw new BadRequestError('the body "id" differs from the id in the path');
+  }
+  return fields.version !== undefined ? { ...p, bodyVersion: fields.version } : p;
+};
+
 /** Creates the items service over a store. Compiles every collection schema up front. */
 export const createItemService = ({ config, store, newId = ulid }: ItemServiceOptions) => {
   const collections = new Map<string, Collection>(
@@ -155,14 +167,7 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
     ): Promise<WriteResult> {
       const c = collection(name);
       checkId(id);
-      const fields = bodyFields(value);
-      if (fields.id !== undefined && fields.id !== id) {
-        throw new BadRequestError('the body "id" differs from the id in the path');
-      }
-      const pre = {
-        ...p,
-        ...(fields.version !== undefined ? { bodyVersion: fields.version } : {}),
-      };
+      const pre = withBodyVersion(value, id, p);
       requirePrecondition(c, pre);
       const condition = writeCondition(pre);
       return write({ tenant, collection: name, id }, storedBody(c, value), condition, pre);
@@ -200,14 +205,7 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
       const c = collection(name);
       checkId(id);
       checkPatch(patch);
-      const fields = patch.format === 'merge' ? bodyFields(patch.value) : {};
-      if (fields.id !== undefined && fields.id !== id) {
-        throw new BadRequestError('the patch "id" differs from the id in the path');
-      }
-      const pre = {
-        ...p,
-        ...(fields.version !== undefined ? { bodyVersion: fields.version } : {}),
-      };
+      const pre = patch.format === 'merge' ? withBodyVersion(patch.value, id, p) : p;
       requirePrecondition(c, pre);
       const clientCondition = writeCondition(pre, { mustExist: true });
       const key = { tenant, collection: name, id };

@@ -15,6 +15,7 @@ import {
   PatchTestFailedError,
   PayloadTooLargeError,
   RateLimitedError,
+  StateConflictError,
   UnauthorizedError,
   UnavailableError,
   UnsupportedMediaTypeError,
@@ -47,8 +48,7 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
 /** The strict-HTTP profile answers failed `If-Match` / `If-None-Match` headers with 412. */
 const statusFor = (error: DomainError, profile: HttpProfile): number => {
   const preconditionFailed =
-    (error instanceof VersionMismatchError || error instanceof AlreadyExistsError) &&
-    error.precondition !== undefined;
+    error instanceof StateConflictError && error.precondition !== undefined;
   if (profile === 'strict-http' && preconditionFailed) return 412;
   return STATUS[error.code].status;
 };
