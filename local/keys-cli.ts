@@ -63,14 +63,15 @@ const openStore = async (
   }
   const endpointFile = join(dataDir, ENDPOINT_FILE);
   let dynamo: DynamoLocal | undefined;
-  const local = existsSync(endpointFile) ? readFileSync(endpointFile, 'utf8').trim() : '';
-  if (!endpoint || !(await reachable(endpoint))) {
+  // A running `npm start` publishes its DynamoDB Local; never open its data a second time.
+  let local = existsSync(endpointFile) ? readFileSync(endpointFile, 'utf8').trim() : '';
+  if (!local || !(await reachable(local))) {
     // No running `npm start`: open the same data folder for this command only.
     dynamo = await startDynamoLocal({ path: join(dataDir, 'dynamodb') });
-    endpoint = dynamo.endpoint;
+    local = dynamo.endpoint;
   }
   const client = createDocumentClient({
-    endpoint,
+    endpoint: local,
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
   });

@@ -1,10 +1,14 @@
 /** The key command end to end, as an operator runs it, against DynamoDB Local. */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createHttpHandler } from '../../functions/http/app';
 import { createDynamoApiKeyStore } from '../../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../../functions/store/dynamo-item-store';
+import { ENDPOINT_FILE, LOCAL_TABLE_NAME } from '../../local/paths';
 import { createLocalServer } from '../../local/server';
 import { send } from '../helpers/http';
 import { defaultConfig } from '../helpers/local-api';
@@ -71,6 +75,33 @@ describe('npm run keys', () => {
       );
     } finally {
       await server.close();
+      client.destroy();
+    }
+  });
+
+  it('works on the DynamoDB Local of a running npm start, found through the data folder', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'concord-keys-'));
+    writeFileSync(join(dataDir, ENDPOINT_FILE), `${testEndpoint()}\n`);
+    const created = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'local/keys-cli.ts',
+        'create',
+        '--tenant',
+        'local-dev',
+        '--data-dir',
+        dataDir,
+      ],
+      { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
+    );
+    const keyId = /^key id\s+(\w+)$/m.exec(created.stdout)?.[1];
+    const client = testDocumentClient();
+    try {
+      const stored = await createDynamoApiKeyStore({ client, tableName: LOCAL_TABLE_NAME }).list();
+      expect(stored.map((k) => k.keyId)).toContain(keyId);
+    } finally {
       client.destroy();
     }
   });
