@@ -165,10 +165,18 @@ export const runItemsBench = async (
       new UpdateCommand({
         TableName: tableName,
         Key: rawAdmissionKey,
-        UpdateExpression: 'SET #count = #count + :one',
-        ConditionExpression: 'attribute_exists(#pk) AND #count < #quota',
-        ExpressionAttributeNames: { '#pk': 'pk', '#count': 'count', '#quota': 'quota' },
-        ExpressionAttributeValues: { ':one': 1 },
+        UpdateExpression: 'SET #tat = :now + #interval, #allowAt = :now + #slack',
+        ConditionExpression:
+          'attribute_exists(#pk) AND attribute_not_exists(#revokedAt) AND #allowAt <= :now',
+        ExpressionAttributeNames: {
+          '#pk': 'pk',
+          '#revokedAt': 'revokedAt',
+          '#tat': 'tat',
+          '#interval': 'intervalMs',
+          '#allowAt': 'allowAt',
+          '#slack': 'intervalLessToleranceMs',
+        },
+        ExpressionAttributeValues: { ':now': Date.now() },
         ReturnValues: 'ALL_NEW',
       }),
     );

@@ -15,7 +15,7 @@ const DEV_KEY_FILE = 'dev-api-key';
 export const ensureDevKey = async (
   keys: ApiKeyStore,
   dataDir: string,
-  quota: number,
+  rate: { quota: number; windowSeconds: number },
   chosen: string | undefined = process.env.CONCORD_DEV_API_KEY,
 ): Promise<string> => {
   const file = join(dataDir, DEV_KEY_FILE);
@@ -29,7 +29,7 @@ export const ensureDevKey = async (
   await createApiKey(keys, {
     tenant: DEV_TENANT,
     scopes: ['read', 'write'],
-    quota,
+    ...rate,
     name: 'development',
     key,
   });

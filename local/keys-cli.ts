@@ -1,7 +1,7 @@
 /**
  * `npm run keys -- <command>`: manage API keys.
  *
- *   create --tenant T [--scopes read,write] [--quota N] [--name TEXT]
+ *   create --tenant T [--scopes read,write] [--quota N] [--window SECONDS] [--name TEXT]
  *   list
  *   revoke KEY_ID
  *
@@ -14,7 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ApiKeyStore } from '../functions/core/api-keys';
-import { DEFAULT_RATE_LIMIT } from '../functions/core/config';
+import { DEFAULT_RATE_LIMIT, parseConfig, type RateLimitConfig } from '../functions/core/config';
 import { createApiKey, KeyAdminError } from '../functions/core/key-admin';
 import { createDocumentClient } from '../functions/store/client';
 import { createDynamoApiKeyStore } from '../functions/store/dynamo-api-key-store';
@@ -28,7 +28,7 @@ import {
 import { ENDPOINT_FILE, LOCAL_TABLE_NAME, PROJECT_ROOT } from './paths';
 
 const USAGE = `usage: npm run keys -- <create|list|revoke> [options]
-  create --tenant T [--scopes read,write] [--quota N] [--name TEXT]
+  create --tenant T [--scopes read,write] [--quota N] [--window SECONDS] [--name TEXT]
   list
   revoke KEY_ID
 options: --table NAME (a deployed table; AWS credentials from the environment)
@@ -36,6 +36,16 @@ options: --table NAME (a deployed table; AWS credentials from the environment)
          --data-dir DIR (the local data folder; default .concord or CONCORD_DATA_DIR)`;
 
 class UsageError extends Error {}
+
+/** Quota and window defaults: the `rateLimit` of the configuration `npm start` uses. */
+const configuredRateLimit = (): RateLimitConfig => {
+  const path = resolve(process.env.CONCORD_CONFIG || join(PROJECT_ROOT, 'concord.config.json'));
+  try {
+    return parseConfig(JSON.parse(readFileSync(path, 'utf8'))).rateLimit;
+  } catch {
+    return DEFAULT_RATE_LIMIT;
+  }
+};
 
 const reachable = async (endpoint: string): Promise<boolean> => {
   try {
@@ -92,7 +102,8 @@ const run = async (argv: string[]): Promise<void> => {
     options: {
       tenant: { type: 'string' },
       scopes: { type: 'string', default: 'read,write' },
-      quota: { type: 'string', default: String(DEFAULT_RATE_LIMIT.defaultQuota) },
+      quota: { type: 'string' },
+      window: { type: 'string' },
       name: { type: 'string', default: '' },
       table: { type: 'string' },
       endpoint: { type: 'string' },
@@ -110,16 +121,20 @@ const run = async (argv: string[]): Promise<void> => {
   const { store, close } = await openStore(values.table, values.endpoint, dataDir);
   try {
     if (command === 'create') {
+      const defaults = configuredRateLimit();
       const { key, record } = await createApiKey(store, {
         tenant: values.tenant ?? '',
         scopes: values.scopes.split(',').map((s) => s.trim()),
-        quota: Number(values.quota),
+        quota: Number(values.quota ?? defaults.defaultQuota),
+        windowSeconds: Number(values.window ?? defaults.windowSeconds),
         name: values.name,
       });
       console.log(
         `key id  ${record.keyId}\ntenant  ${record.tenant}\nscopes  ${record.scopes.join(',')}`,
       );
-      console.log(`quota   ${record.quota} requests per rate window`);
+      console.log(
+        `rate    ${record.quota} requests per ${record.windowSeconds} s, bursts up to ${record.quota}`,
+      );
       console.log(`\n${key}\n\nThis is the only time the key is shown; only its hash is stored.`);
     } else if (command === 'list') {
       const keys = await store.list();

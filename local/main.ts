@@ -114,7 +114,10 @@ const main = async (): Promise<void> => {
     credentials: LOCAL_CREDENTIALS,
   });
   const keys = createDynamoApiKeyStore({ client, tableName: TABLE_NAME });
-  const devKey = await ensureDevKey(keys, dataDir, config.rateLimit.defaultQuota);
+  const devKey = await ensureDevKey(keys, dataDir, {
+    quota: config.rateLimit.defaultQuota,
+    windowSeconds: config.rateLimit.windowSeconds,
+  });
   const store = createDynamoItemStore({ client, tableName: TABLE_NAME });
   ready(createHttpHandler({ config, store, keys }));
   // Lets `npm run keys` work on this running instance's data.

@@ -1,9 +1,10 @@
 /**
- * Admission of a request: authenticate the bearer key, count it against the
- * key's rate window, check the scope. Fixed windows aligned to the epoch, so
- * every instance agrees on the window without talking to the others.
+ * Admission of a request: authenticate the bearer key, admit it under the
+ * key's GCRA rate limit, check the scope. One conditional write on the key's
+ * record does the first two.
  */
 import {
+  type ApiKeyRecord,
   type ApiKeyStore,
   hashApiKey,
   KeyConditionFailedError,
@@ -16,8 +17,9 @@ export interface RateState {
   readonly policy: string;
   readonly quota: number;
   readonly windowSeconds: number;
+  /** Requests that could be made right now. */
   readonly remaining: number;
-  /** Seconds until the window resets. */
+  /** Seconds until the whole quota is available again (after a 429: until the next admission). */
   readonly resetSeconds: number;
 }
 
@@ -28,13 +30,12 @@ export interface Admission {
 
 export interface AccessOptions {
   readonly keys: ApiKeyStore;
-  readonly windowSeconds: number;
   readonly now?: () => number;
 }
 
 export const RATE_POLICY_NAME = 'default';
 const TOKEN = /^[\x21-\x7e]{1,256}$/;
-/** Remembers the last window seen per key, so the warm path starts with the right write. */
+/** Remembers each key's last known `tat`, so the warm path starts with the right write. */
 const HINT_LIMIT = 10_000;
 
 const bearerToken = (authorization: string | undefined): string => {
@@ -49,71 +50,74 @@ const bearerToken = (authorization: string | undefined): string => {
   return token;
 };
 
-/** Creates the admission service. */
-export const createAccessService = ({ keys, windowSeconds, now = Date.now }: AccessOptions) => {
-  const lastWindow = new Map<string, number>();
+const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
 
-  const remember = (hash: string, window: number) => {
-    if (lastWindow.size >= HINT_LIMIT) lastWindow.clear();
-    lastWindow.set(hash, window);
+/** The rate state after an admission, from the record the write returned. */
+const stateAfter = (record: ApiKeyRecord, now: number): RateState => ({
+  policy: RATE_POLICY_NAME,
+  quota: record.quota,
+  windowSeconds: record.windowSeconds,
+  remaining: Math.max(0, Math.floor((now - record.allowAt) / record.intervalMs) + 1),
+  resetSeconds: seconds(record.tat - now),
+});
+
+/** Creates the admission service. */
+export const createAccessService = ({ keys, now = Date.now }: AccessOptions) => {
+  const lastTat = new Map<string, number>();
+  const remember = (hash: string, tat: number) => {
+    if (lastTat.size >= HINT_LIMIT) lastTat.clear();
+    lastTat.set(hash, tat);
   };
 
   return {
     /**
      * Admits one request: 401 for a missing, unknown or revoked key (all
-     * alike), 429 past the key's quota, 403 without the scope.
+     * alike), 429 past the key's rate, 403 without the scope.
      */
     async admit(authorization: string | undefined, scope: Scope): Promise<Admission> {
       const hash = hashApiKey(bearerToken(authorization));
-      const nowMs = now();
-      let window = Math.floor(nowMs / 1000 / windowSeconds) * windowSeconds;
-      let fresh = lastWindow.get(hash) !== window;
-      for (let attempt = 0; attempt < 4; attempt++) {
+      const at = now();
+      let tryBusy = (lastTat.get(hash) ?? 0) > at;
+      let seen: ApiKeyRecord | undefined;
+      // Each refusal tells which side of max(tat, now) holds, so a second try
+      // normally settles it; a third covers clock skew between instances.
+      for (let attempt = 0; attempt < 3; attempt++) {
         try {
-          const record = fresh
-            ? await keys.startWindow(hash, window)
-            : await keys.consume(hash, window);
-          remember(hash, window);
-          const principal = { tenant: record.tenant, keyId: record.keyId, scopes: record.scopes };
+          const record = tryBusy ? await keys.admitBusy(hash, at) : await keys.admitIdle(hash, at);
+          remember(hash, record.tat);
           if (!record.scopes.includes(scope)) {
             throw new ForbiddenError(`this API key lacks the "${scope}" scope`);
           }
           return {
-            principal,
-            rate: {
-              policy: RATE_POLICY_NAME,
-              quota: record.quota,
-              windowSeconds,
-              remaining: Math.max(0, record.quota - record.count),
-              resetSeconds: Math.max(1, Math.ceil(window + windowSeconds - nowMs / 1000)),
-            },
+            principal: { tenant: record.tenant, keyId: record.keyId, scopes: record.scopes },
+            rate: stateAfter(record, at),
           };
         } catch (error) {
           if (!(error instanceof KeyConditionFailedError)) throw error;
           const current = error.current;
+          seen = current;
           if (!current || current.revokedAt) {
             throw new UnauthorizedError('the API key is unknown or revoked', true);
           }
-          // Another instance's clock may already be in the next window: follow it.
-          if (current.windowStart > window) window = current.windowStart;
-          if (current.windowStart === window && current.count >= current.quota) {
-            remember(hash, window);
-            const resetSeconds = Math.max(1, Math.ceil(window + windowSeconds - nowMs / 1000));
+          const isBusy = current.tat > at;
+          remember(hash, current.tat);
+          if (isBusy && current.allowAt > at) {
             throw new RateLimitedError('the rate limit of this API key is exhausted', {
               policy: RATE_POLICY_NAME,
               quota: current.quota,
-              windowSeconds,
+              windowSeconds: current.windowSeconds,
               remaining: 0,
-              resetSeconds,
+              resetSeconds: seconds(current.allowAt - at),
             });
           }
-          fresh = current.windowStart < window;
+          tryBusy = isBusy;
         }
       }
-      throw new RateLimitedError('too much contention on this API key', {
+      // Other instances kept moving the key between our writes: a retry settles it.
+      throw new RateLimitedError('this API key is admitting many requests at once; retry', {
         policy: RATE_POLICY_NAME,
-        quota: 0,
-        windowSeconds,
+        quota: seen?.quota ?? 1,
+        windowSeconds: seen?.windowSeconds ?? 1,
         remaining: 0,
         resetSeconds: 1,
       });

@@ -3,6 +3,13 @@
  * port that admits a request. Authentication and rate limiting are one
  * conditional write on the key's own record, so together they cost one
  * DynamoDB call and hold across any number of Lambda instances.
+ *
+ * Rate limiting is GCRA (the generic cell rate algorithm, a token bucket
+ * kept as one timestamp): a key may make `quota` requests per `windowSeconds`,
+ * spaced by `interval`, and may burst up to its whole quota. `tat` is the
+ * theoretical arrival time of the next request; a request is admitted when
+ * `tat - tolerance <= now`, kept here as `allowAt` so that DynamoDB can
+ * compare it without arithmetic in the condition.
  */
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -23,10 +30,24 @@ export interface ApiKeyRecord {
   readonly quota: number;
   readonly createdAt: string;
   readonly revokedAt?: string;
-  /** Start of the rate window the count belongs to, epoch seconds. */
-  readonly windowStart: number;
-  readonly count: number;
+  /** The window the quota is stated for (the `w` of RateLimit-Policy). */
+  readonly windowSeconds: number;
+  /** Milliseconds between requests at the sustained rate: window / quota. */
+  readonly intervalMs: number;
+  /** `interval - tolerance`, where tolerance = (quota - 1) × interval lets the whole quota burst. */
+  readonly intervalLessToleranceMs: number;
+  /** Theoretical arrival time of the next request, epoch milliseconds. */
+  readonly tat: number;
+  /** `tat - tolerance`: the earliest time the next request is admitted. */
+  readonly allowAt: number;
 }
+
+/** The GCRA parameters of a quota per window. */
+export const rateParameters = (quota: number, windowSeconds: number) => {
+  const intervalMs = (windowSeconds * 1000) / quota;
+  const toleranceMs = (quota - 1) * intervalMs;
+  return { windowSeconds, intervalMs, intervalLessToleranceMs: intervalMs - toleranceMs };
+};
 
 export interface Principal {
   readonly tenant: string;
@@ -54,18 +75,22 @@ export class KeyConditionFailedError extends Error {
   }
 }
 
-/** The storage port for API keys. Every admission is one conditional write. */
+/**
+ * The storage port for API keys. Every admission is one conditional write;
+ * GCRA's `max(tat, now)` becomes two writes, one per side of the max, and
+ * the caller picks the likely one first.
+ */
 export interface ApiKeyStore {
   /**
-   * Counts one request in `window` if the key exists, is not revoked, its
-   * count belongs to `window` and is below its quota. Returns the record after.
+   * Admits a request to an idle key (`tat <= now`): `tat = now + interval`.
+   * Needs the key to exist and not be revoked. Returns the record after.
    */
-  consume(hash: string, window: number): Promise<ApiKeyRecord>;
+  admitIdle(hash: string, now: number): Promise<ApiKeyRecord>;
   /**
-   * Starts `window` with a count of one if the key exists, is not revoked and
-   * its count belongs to an earlier window. Returns the record after.
+   * Admits a request to a busy key (`tat > now`, `allowAt <= now`):
+   * `tat += interval`. Needs the key to exist and not be revoked.
    */
-  startWindow(hash: string, window: number): Promise<ApiKeyRecord>;
+  admitBusy(hash: string, now: number): Promise<ApiKeyRecord>;
   /** Stores a new key unless one with this hash exists; tells whether it stored it. */
   create(hash: string, record: ApiKeyRecord): Promise<boolean>;
   list(): Promise<ApiKeyRecord[]>;

@@ -5,15 +5,20 @@ import {
   generateApiKey,
   hashApiKey,
   keyIdOf,
+  rateParameters,
   SCOPES,
   type Scope,
   TENANT_PATTERN,
 } from './api-keys';
+import { DEFAULT_RATE_LIMIT } from './config';
 
 export interface NewKeyOptions {
   readonly tenant: string;
   readonly scopes: readonly string[];
+  /** Requests per window, the sustained rate and the largest burst. */
   readonly quota: number;
+  /** The window the quota is stated for; the configuration's default when absent. */
+  readonly windowSeconds?: number;
   readonly name?: string;
   /** A chosen key (a development key); a random one when absent. */
   readonly key?: string;
@@ -42,6 +47,10 @@ export const createApiKey = async (
   if (!Number.isSafeInteger(options.quota) || options.quota < 1) {
     throw new KeyAdminError('the quota must be a positive integer');
   }
+  const windowSeconds = options.windowSeconds ?? DEFAULT_RATE_LIMIT.windowSeconds;
+  if (!Number.isSafeInteger(windowSeconds) || windowSeconds < 1) {
+    throw new KeyAdminError('the window must be a positive number of seconds');
+  }
   const key = options.key ?? generateApiKey();
   if (!/^[\x21-\x7e]{16,256}$/.test(key)) {
     throw new KeyAdminError('a key must be 16 to 256 printable ASCII characters');
@@ -54,8 +63,9 @@ export const createApiKey = async (
     name: options.name ?? '',
     quota: options.quota,
     createdAt: (options.now ?? new Date()).toISOString(),
-    windowStart: 0,
-    count: 0,
+    ...rateParameters(options.quota, windowSeconds),
+    tat: 0,
+    allowAt: 0,
   };
   const created = await store.create(hash, record);
   return { key, record, created };

@@ -56,7 +56,7 @@ export type HttpHandler = (
 /** Builds the handler for all routes over the given configuration and store. */
 export const createHttpHandler = ({ config, store, keys }: AppDependencies): HttpHandler => {
   const items = createItemService({ config, store });
-  const access = createAccessService({ keys, windowSeconds: config.rateLimit.windowSeconds });
+  const access = createAccessService({ keys });
   const byRouteKey = new Map(routes.map((route) => [routeKey(route), HANDLERS[route.handler]]));
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(cors())

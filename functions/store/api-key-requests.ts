@@ -1,7 +1,7 @@
 /**
  * Pure builders of the API key requests. Admission is one UpdateItem whose
  * condition does authentication (the record exists and is not revoked) and
- * rate limiting (the count is below the quota) at once.
+ * rate limiting (GCRA: the key's `allowAt` has passed) at once.
  */
 import type { PutCommandInput, ScanCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord } from '../core/api-keys';
@@ -15,8 +15,11 @@ export const KEY_ATTRIBUTES = {
   quota: 'quota',
   createdAt: 'createdAt',
   revokedAt: 'revokedAt',
-  windowStart: 'windowStart',
-  count: 'count',
+  windowSeconds: 'windowSeconds',
+  intervalMs: 'intervalMs',
+  intervalLessToleranceMs: 'intervalLessToleranceMs',
+  tat: 'tat',
+  allowAt: 'allowAt',
 } as const;
 
 export const apiKeyKey = (hash: string) => ({
@@ -24,47 +27,53 @@ export const apiKeyKey = (hash: string) => ({
   [TABLE_KEYS.sortKey]: API_KEY_SORT_KEY,
 });
 
-const names = {
-  '#pk': TABLE_KEYS.partitionKey,
-  '#revokedAt': KEY_ATTRIBUTES.revokedAt,
-  '#windowStart': KEY_ATTRIBUTES.windowStart,
-  '#count': KEY_ATTRIBUTES.count,
-  '#quota': KEY_ATTRIBUTES.quota,
-};
-
 const usable = 'attribute_exists(#pk) AND attribute_not_exists(#revokedAt)';
 
-/** Counts a request in the current window while it is below the key's own quota. */
-export const buildConsume = (
+const admission = (
   tableName: string,
   hash: string,
-  window: number,
+  now: number,
+  update: string,
+  condition: string,
+  names: Record<string, string>,
 ): UpdateCommandInput => ({
   TableName: tableName,
   Key: apiKeyKey(hash),
-  UpdateExpression: 'SET #count = #count + :one',
-  ConditionExpression: `${usable} AND #windowStart = :window AND #count < #quota`,
-  ExpressionAttributeNames: names,
-  ExpressionAttributeValues: { ':one': 1, ':window': window },
+  UpdateExpression: update,
+  ConditionExpression: `${usable} AND ${condition}`,
+  ExpressionAttributeNames: {
+    '#pk': TABLE_KEYS.partitionKey,
+    '#revokedAt': KEY_ATTRIBUTES.revokedAt,
+    '#tat': KEY_ATTRIBUTES.tat,
+    '#interval': KEY_ATTRIBUTES.intervalMs,
+    ...names,
+  },
+  ExpressionAttributeValues: { ':now': now },
   ReturnValues: 'ALL_NEW',
   ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
 });
 
-/** Opens a new window with this request counted; only one instance wins the reset. */
-export const buildStartWindow = (
-  tableName: string,
-  hash: string,
-  window: number,
-): UpdateCommandInput => ({
-  TableName: tableName,
-  Key: apiKeyKey(hash),
-  UpdateExpression: 'SET #windowStart = :window, #count = :one',
-  ConditionExpression: `${usable} AND #windowStart < :window AND #quota >= :one`,
-  ExpressionAttributeNames: names,
-  ExpressionAttributeValues: { ':one': 1, ':window': window },
-  ReturnValues: 'ALL_NEW',
-  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-});
+/** An idle key (its theoretical arrival time has passed) restarts from now. */
+export const buildAdmitIdle = (tableName: string, hash: string, now: number): UpdateCommandInput =>
+  admission(
+    tableName,
+    hash,
+    now,
+    'SET #tat = :now + #interval, #allowAt = :now + #slack',
+    '#tat <= :now',
+    { '#allowAt': KEY_ATTRIBUTES.allowAt, '#slack': KEY_ATTRIBUTES.intervalLessToleranceMs },
+  );
+
+/** A busy key is admitted while its burst tolerance lasts; both times move one interval on. */
+export const buildAdmitBusy = (tableName: string, hash: string, now: number): UpdateCommandInput =>
+  admission(
+    tableName,
+    hash,
+    now,
+    'SET #tat = #tat + #interval, #allowAt = #allowAt + #interval',
+    '#tat > :now AND #allowAt <= :now',
+    { '#allowAt': KEY_ATTRIBUTES.allowAt },
+  );
 
 export const buildCreateKey = (
   tableName: string,

@@ -11,11 +11,11 @@ import {
   type Scope,
 } from '../core/api-keys';
 import {
-  buildConsume,
+  buildAdmitBusy,
+  buildAdmitIdle,
   buildCreateKey,
   buildRevoke,
   buildScanKeys,
-  buildStartWindow,
   KEY_ATTRIBUTES,
 } from './api-key-requests';
 import { translateFailures } from './failures';
@@ -29,8 +29,11 @@ const toRecord = (item: Record<string, unknown>): ApiKeyRecord => ({
   quota: Number(item[KEY_ATTRIBUTES.quota]),
   createdAt: String(item[KEY_ATTRIBUTES.createdAt]),
   ...(item[KEY_ATTRIBUTES.revokedAt] ? { revokedAt: String(item[KEY_ATTRIBUTES.revokedAt]) } : {}),
-  windowStart: Number(item[KEY_ATTRIBUTES.windowStart]),
-  count: Number(item[KEY_ATTRIBUTES.count]),
+  windowSeconds: Number(item[KEY_ATTRIBUTES.windowSeconds]),
+  intervalMs: Number(item[KEY_ATTRIBUTES.intervalMs]),
+  intervalLessToleranceMs: Number(item[KEY_ATTRIBUTES.intervalLessToleranceMs]),
+  tat: Number(item[KEY_ATTRIBUTES.tat]),
+  allowAt: Number(item[KEY_ATTRIBUTES.allowAt]),
 });
 
 /** Sends one admission write; a refused condition carries the record as it was. */
@@ -63,10 +66,10 @@ export const createDynamoApiKeyStore = ({
   };
 
   return {
-    consume: (hash, window) =>
-      admitting(() => client.send(new UpdateCommand(buildConsume(tableName, hash, window)))),
-    startWindow: (hash, window) =>
-      admitting(() => client.send(new UpdateCommand(buildStartWindow(tableName, hash, window)))),
+    admitIdle: (hash, now) =>
+      admitting(() => client.send(new UpdateCommand(buildAdmitIdle(tableName, hash, now)))),
+    admitBusy: (hash, now) =>
+      admitting(() => client.send(new UpdateCommand(buildAdmitBusy(tableName, hash, now)))),
     async create(hash, record) {
       try {
         await translateFailures(

@@ -64,6 +64,7 @@ export const startApi = async (
     scopes: ['read', 'write'],
     // High by default: tests that race hundreds of requests are not about rate limits.
     quota: options.quota ?? 1_000_000,
+    windowSeconds: config.rateLimit.windowSeconds,
     name: 'test',
   });
   const store = createDynamoItemStore({ client, tableName });

@@ -1,14 +1,11 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  type ApiKeyRecord,
-  type ApiKeyStore,
-  hashApiKey,
-  KeyConditionFailedError,
-} from '../../../functions/core/api-keys';
+import type { ApiKeyStore } from '../../../functions/core/api-keys';
 import { type ConcordConfig, parseConfig } from '../../../functions/core/config';
 import type { ItemStore } from '../../../functions/core/items-model';
+import { createApiKey } from '../../../functions/core/key-admin';
 import { createHttpHandler } from '../../../functions/http/app';
+import { createMemoryApiKeyStore } from '../../helpers/memory-api-key-store';
 import { createMemoryItemStore } from '../../helpers/memory-item-store';
 
 const config = (profile: ConcordConfig['profile'] = 'default'): ConcordConfig =>
@@ -22,26 +19,14 @@ const TENANT = 'acme';
 
 /** One known key with room to spare; any other key is unknown. */
 const keyStore = (): ApiKeyStore => {
-  const record: ApiKeyRecord = {
-    keyId: hashApiKey(API_KEY).slice(0, 16),
+  const keys = createMemoryApiKeyStore();
+  void createApiKey(keys, {
     tenant: TENANT,
     scopes: ['read', 'write'],
-    name: 'unit',
     quota: 1_000_000,
-    createdAt: '2024-01-01T00:00:00.000Z',
-    windowStart: 0,
-    count: 0,
-  };
-  const admit = async (hash: string, window: number): Promise<ApiKeyRecord> => {
-    if (hash !== hashApiKey(API_KEY)) throw new KeyConditionFailedError(undefined);
-    return { ...record, windowStart: window, count: 1 };
-  };
-  // Admission only counts requests; key administration is not part of these tests.
-  const admissionOnly: Pick<ApiKeyStore, 'consume' | 'startWindow'> = {
-    consume: admit,
-    startWindow: admit,
-  };
-  return admissionOnly as ApiKeyStore;
+    key: API_KEY,
+  });
+  return keys;
 };
 
 interface Request {
