@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { startDynamoLocal } from '../local/dynamo-local';
+import { runContentionBench } from './contention';
 import { runItemsBench } from './items';
 
 const main = async () => {
@@ -21,6 +22,12 @@ const main = async () => {
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
     writeFileSync(new URL('./results/items.md', import.meta.url), report);
     console.log(report);
+
+    const contention = await runContentionBench(dynamo.endpoint);
+    const contentionReport = `${header}\n## Contention on one document\n\n${contention.markdown}`;
+    writeFileSync(new URL('./results/contention.md', import.meta.url), contentionReport);
+    writeFileSync(new URL('./results/contention.svg', import.meta.url), contention.svg);
+    console.log(`## Contention on one document\n\n${contention.markdown}`);
   } finally {
     await dynamo.stop();
   }
