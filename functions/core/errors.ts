@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'rate-limited'
+  | 'idempotency-key-reused'
+  | 'idempotency-in-flight'
   | 'unavailable';
 
 /** Which HTTP precondition header a failure came from, if any (the strict profile answers 412). */
@@ -161,4 +163,15 @@ export class RateLimitedError extends DomainError {
   ) {
     super(message);
   }
+}
+
+/** The same Idempotency-Key came with a different request. */
+export class IdempotencyKeyReusedError extends DomainError {
+  readonly code = 'idempotency-key-reused';
+}
+
+/** A request with the same Idempotency-Key is being written right now. */
+export class IdempotencyInFlightError extends DomainError {
+  readonly code = 'idempotency-in-flight';
+  override readonly retryable = true;
 }

@@ -1,4 +1,5 @@
 /** Shapes shared by the domain and its storage port. */
+import type { IdempotencyRecord } from './idempotency';
 
 export type JsonValue =
   | null
@@ -45,6 +46,11 @@ export interface WriteCondition {
   readonly versionIn?: readonly number[];
   /** Current version must be none of these (If-None-Match with entity tags). */
   readonly versionNotIn?: readonly number[];
+  /**
+   * The record must be exactly at this version (tombstones included), or not
+   * exist at all when null: pins a write to the state it was computed from.
+   */
+  readonly expectedVersion?: number | null;
 }
 
 export interface ListPage {
@@ -81,6 +87,21 @@ export interface ItemStore {
     body: JsonObject | null,
     condition: WriteCondition,
   ): Promise<{ item: StoredItem; existed: boolean }>;
+  /**
+   * The same write, in one transaction with the idempotency record of its
+   * result. `condition.expectedVersion` must be set, so the stored result is
+   * the one written. Throws {@link ConditionFailedError} when the write's
+   * condition fails, `IdempotencyRecordExistsError` when the record exists,
+   * `IdempotencyInFlightError` when another transaction holds either item.
+   */
+  writeIdempotently(
+    key: ItemKey,
+    body: JsonObject | null,
+    condition: WriteCondition,
+    record: IdempotencyRecord,
+  ): Promise<void>;
+  /** The live (unexpired) idempotency record of a tenant's key, if any. */
+  readIdempotency(tenant: string, keyHash: string): Promise<IdempotencyRecord | undefined>;
   /** Live items of one tenant's collection in id order. */
   list(
     tenant: string,

@@ -14,6 +14,8 @@ import {
   PreconditionRequiredError,
   ValidationError,
 } from './errors';
+import type { IdempotencyRequest } from './idempotency';
+import { createIdempotentWriter } from './idempotent-write';
 import {
   ConditionFailedError,
   type ItemKey,
@@ -47,6 +49,8 @@ export interface WriteResult {
   readonly item: ItemView;
   /** True when no live document had this id before. */
   readonly created: boolean;
+  /** True when this is the stored answer to an earlier request with the same Idempotency-Key. */
+  readonly replayed?: boolean;
 }
 
 export type ReadResult =
@@ -120,13 +124,22 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
     return body;
   };
 
-  /** One conditional write; a refused condition becomes the error that explains it. */
+  const idempotent = createIdempotentWriter(store);
+
+  /**
+   * One conditional write; a refused condition becomes the error that
+   * explains it. With an Idempotency-Key, the write and its recorded result
+   * are one transaction.
+   */
   const write = async (
     key: ItemKey,
     body: JsonObject | null,
     condition: WriteCondition,
     p: Preconditions,
+    idem?: IdempotencyRequest,
+    current?: StoredItem,
   ): Promise<WriteResult> => {
+    if (idem) return idempotent.write(key, body, condition, p, idem, current);
     try {
       const { item, existed } = await store.write(key, body, condition);
       return { item: viewOf(item), created: !existed };
@@ -147,14 +160,22 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
 
   return {
     /** Creates a document whose id (from the body, or a new ULID) must not exist yet. */
-    async create(tenant: string, name: string, value: JsonValue): Promise<WriteResult> {
+    async create(
+      tenant: string,
+      name: string,
+      value: JsonValue,
+      idem?: IdempotencyRequest,
+    ): Promise<WriteResult> {
       const c = collection(name);
+      // A retry answers with the first result, even though its new id would differ.
+      const earlier = idem && (await idempotent.replay(tenant, idem));
+      if (earlier) return earlier;
       const fields = bodyFields(value);
       if (fields.version !== undefined) throw new BadRequestError('a new document has no version');
       const id = fields.id ?? newId();
       checkId(id);
       const body = storedBody(c, value);
-      return write({ tenant, collection: name, id }, body, { mustBeAbsent: true }, {});
+      return write({ tenant, collection: name, id }, body, { mustBeAbsent: true }, {}, idem);
     },
 
     /** Replaces (or, with `If-None-Match: *` or an opted-out collection, creates) a document. */
@@ -164,13 +185,14 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
       id: string,
       value: JsonValue,
       p: Preconditions,
+      idem?: IdempotencyRequest,
     ): Promise<WriteResult> {
       const c = collection(name);
       checkId(id);
       const pre = withBodyVersion(value, id, p);
       requirePrecondition(c, pre);
       const condition = writeCondition(pre);
-      return write({ tenant, collection: name, id }, storedBody(c, value), condition, pre);
+      return write({ tenant, collection: name, id }, storedBody(c, value), condition, pre, idem);
     },
 
     /** Reads a live document; evaluates If-Match, then If-None-Match (RFC 9110 §13.2.2). */
@@ -201,10 +223,14 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
       id: string,
       patch: Patch,
       p: Preconditions,
+      idem?: IdempotencyRequest,
     ): Promise<WriteResult> {
       const c = collection(name);
       checkId(id);
       checkPatch(patch);
+      // The first answer, even if the version it was checked against is gone by now.
+      const earlier = idem && (await idempotent.replay(tenant, idem));
+      if (earlier) return earlier;
       const pre = patch.format === 'merge' ? withBodyVersion(patch.value, id, p) : p;
       requirePrecondition(c, pre);
       const clientCondition = writeCondition(pre, { mustExist: true });
@@ -230,7 +256,7 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
         }
         const condition = { ...clientCondition, versionIn: [current.version] };
         try {
-          return await write(key, storedBody(c, patched), condition, pre);
+          return await write(key, storedBody(c, patched), condition, pre, idem, current);
         } catch (error) {
           // Nobody pinned a version: re-apply to the newer document instead of failing.
           const retry = !pinned && attempt < UNPINNED_PATCH_ATTEMPTS;
@@ -242,12 +268,18 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
     },
 
     /** Deletes the version named by the preconditions, leaving a tombstone that keeps the version. */
-    async remove(tenant: string, name: string, id: string, p: Preconditions): Promise<WriteResult> {
+    async remove(
+      tenant: string,
+      name: string,
+      id: string,
+      p: Preconditions,
+      idem?: IdempotencyRequest,
+    ): Promise<WriteResult> {
       const c = collection(name);
       checkId(id);
       requirePrecondition(c, p);
       const condition = writeCondition(p, { mustExist: true });
-      return write({ tenant, collection: name, id }, null, condition, p);
+      return write({ tenant, collection: name, id }, null, condition, p, idem);
     },
 
     /** One page of live documents in id order. */

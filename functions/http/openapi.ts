@@ -23,6 +23,10 @@ const header = (name: string, description: string) => ({
 });
 const ifMatch = header('If-Match', 'Strong entity tags (or *) the current version must match');
 const ifNoneMatch = header('If-None-Match', '* to create only; entity tags for 304 on reads');
+const idempotencyKey = header(
+  'Idempotency-Key',
+  'Retry-safe write: a repeat with the same key answers with the first result (Idempotent-Replayed: true)',
+);
 const documentBody = (status: string) => ({
   description: status,
   headers: { ETag: { schema: { type: 'string' } } },
@@ -54,6 +58,7 @@ const OPERATIONS: Record<
 > = {
   'openapi.get': { responses: { '200': { description: 'This document' } } },
   'items.create': {
+    parameters: [idempotencyKey],
     requestBody: { required: true, content: { [JSON_TYPE]: { schema: ref('Document') } } },
     responses: { '201': documentBody('Created'), ...writes },
   },
@@ -82,12 +87,12 @@ const OPERATIONS: Record<
     },
   },
   'items.replace': {
-    parameters: [ifMatch, ifNoneMatch],
+    parameters: [ifMatch, ifNoneMatch, idempotencyKey],
     requestBody: { required: true, content: { [JSON_TYPE]: { schema: ref('Document') } } },
     responses: { '200': documentBody('Replaced'), '201': documentBody('Created'), ...writes },
   },
   'items.patch': {
-    parameters: [ifMatch],
+    parameters: [ifMatch, idempotencyKey],
     requestBody: {
       required: true,
       content: {
@@ -98,7 +103,7 @@ const OPERATIONS: Record<
     responses: { '200': documentBody('Patched'), ...writes },
   },
   'items.delete': {
-    parameters: [ifMatch],
+    parameters: [ifMatch, idempotencyKey],
     responses: { '204': { description: 'Deleted' }, ...writes },
   },
 };

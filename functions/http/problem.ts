@@ -11,6 +11,7 @@ import {
   DomainError,
   type ErrorCode,
   ForbiddenError,
+  IdempotencyInFlightError,
   MethodNotAllowedError,
   PatchTestFailedError,
   PayloadTooLargeError,
@@ -35,11 +36,16 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'already-exists': { status: 409, title: 'The document already exists' },
+  'idempotency-in-flight': {
+    status: 409,
+    title: 'A request with this Idempotency-Key is in flight',
+  },
   'version-mismatch': { status: 409, title: 'The document has changed' },
   'patch-test-failed': { status: 409, title: 'A JSON Patch test failed' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'validation-failed': { status: 422, title: 'The document is not valid' },
+  'idempotency-key-reused': { status: 422, title: 'Idempotency-Key reused for another request' },
   'precondition-required': { status: 428, title: 'Precondition required' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   unavailable: { status: 503, title: 'Service unavailable' },
@@ -109,6 +115,9 @@ const extensions = (
       body: { retryAfter: error.rate.resetSeconds },
       headers: { 'retry-after': String(error.rate.resetSeconds), ...rateHeaders(error.rate) },
     };
+  }
+  if (error instanceof IdempotencyInFlightError) {
+    return { body: {}, headers: { 'retry-after': '1' } };
   }
   if (error instanceof UnavailableError) {
     return {

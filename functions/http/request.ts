@@ -11,6 +11,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../core/errors';
+import { fingerprintOf, type IdempotencyRequest } from '../core/idempotency';
 import type { JsonValue } from '../core/items-model';
 import { MAX_REQUEST_BYTES } from '../core/limits';
 import type { EntityTag, Preconditions, TagSet } from '../core/preconditions';
@@ -48,6 +49,32 @@ export const preconditionsOf = (event: APIGatewayProxyEventV2): Preconditions =>
   return {
     ...(ifMatch !== undefined ? { ifMatch } : {}),
     ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}),
+  };
+};
+
+/**
+ * The Idempotency-Key of a write (a structured-field string, quoted, or a
+ * bare token as many clients send it) with a digest of the request it came
+ * with. Undefined when the header is absent.
+ */
+export const idempotencyOf = (event: APIGatewayProxyEventV2): IdempotencyRequest | undefined => {
+  const raw = header(event, 'idempotency-key');
+  if (raw === undefined) return undefined;
+  const trimmed = raw.trim();
+  const key = /^"[^"\\]*"$/.test(trimmed) ? trimmed.slice(1, -1) : trimmed;
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw new BadRequestError('Idempotency-Key must be 1 to 255 printable ASCII characters');
+  }
+  return {
+    key,
+    fingerprint: fingerprintOf(
+      event.requestContext.http.method,
+      event.rawPath,
+      header(event, 'content-type') ?? '',
+      header(event, 'if-match') ?? '',
+      header(event, 'if-none-match') ?? '',
+      event.body ?? '',
+    ),
   };
 };
 

@@ -24,6 +24,10 @@ export const documentResponse = (
   headers: Record<string, string> = {},
 ): Response => jsonResponse(statusCode, item.document, { etag: item.etag, ...headers });
 
+/** `Idempotent-Replayed: true` on an answer that is the stored first answer. */
+export const replayHeaders = (replayed: boolean | undefined): Record<string, string> =>
+  replayed ? { 'idempotent-replayed': 'true' } : {};
+
 /** RFC 9110 §15.4.5: a 304 carries the headers a 200 would, and no body. */
 export const notModified = (item: ItemView): Response => ({
   statusCode: 304,

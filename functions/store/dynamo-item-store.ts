@@ -1,14 +1,25 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { BadRequestError } from '../core/errors';
-import type { ItemStore, StoredItem } from '../core/items-model';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { BadRequestError, IdempotencyInFlightError } from '../core/errors';
+import { IdempotencyRecordExistsError, type IdempotentResult } from '../core/idempotency';
+import { ConditionFailedError, type ItemStore, type StoredItem } from '../core/items-model';
 import { ID_PATTERN } from '../core/limits';
 import { translateFailures } from './failures';
-import { buildGetItem, buildListItems, buildWriteItem } from './item-requests';
+import {
+  buildGetIdempotency,
+  buildGetItem,
+  buildIdempotentWrite,
+  buildListItems,
+  buildWriteItem,
+  IDEMPOTENCY_ATTRIBUTES,
+} from './item-requests';
 import { idFromSortKey, TABLE_KEYS } from './keys';
 import { toStoredItem } from './records';
 
@@ -65,6 +76,44 @@ export const createDynamoItemStore = ({
       updatedAt: String(input.ExpressionAttributeValues?.[':now']),
     };
     return { item, existed: old !== undefined && !old.deleted };
+  },
+
+  async writeIdempotently(key, body, condition, record) {
+    const input = buildIdempotentWrite(tableName, key, body, condition, record, now());
+    try {
+      await translateFailures(() => client.send(new TransactWriteCommand(input)));
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      // Reasons come in the order of the transaction's items: the write, then the record.
+      const [write, recorded] = error.CancellationReasons ?? [];
+      if (write?.Code === 'ConditionalCheckFailed') {
+        throw new ConditionFailedError(
+          write.Item ? toStoredItem(unmarshall(write.Item)) : undefined,
+        );
+      }
+      if (recorded?.Code === 'ConditionalCheckFailed') throw new IdempotencyRecordExistsError();
+      if ([write, recorded].some((reason) => reason?.Code === 'TransactionConflict')) {
+        throw new IdempotencyInFlightError(
+          'a request with this Idempotency-Key is being written; retry shortly',
+        );
+      }
+      throw error;
+    }
+  },
+
+  async readIdempotency(tenant, keyHash) {
+    const { Item } = await translateFailures(() =>
+      client.send(new GetCommand(buildGetIdempotency(tableName, tenant, keyHash))),
+    );
+    const expiresAt = Number(Item?.[TABLE_KEYS.ttlAttribute]);
+    // TTL deletes late: an expired record no longer counts.
+    if (!Item || !(expiresAt * 1000 > now().getTime())) return undefined;
+    return {
+      keyHash,
+      fingerprint: String(Item[IDEMPOTENCY_ATTRIBUTES.fingerprint]),
+      result: JSON.parse(String(Item[IDEMPOTENCY_ATTRIBUTES.result])) as IdempotentResult,
+      expiresAt,
+    };
   },
 
   async list(tenant, collection, { limit, cursor }) {

@@ -4,9 +4,22 @@
  * tested without AWS. Attribute names always go through placeholders and
  * user data only ever appears as expression values.
  */
-import type { GetCommandInput, QueryCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import type {
+  GetCommandInput,
+  QueryCommandInput,
+  TransactWriteCommandInput,
+  UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { IdempotencyRecord } from '../core/idempotency';
 import type { ItemKey, JsonObject, WriteCondition } from '../core/items-model';
-import { collectionPartition, ITEM_SORT_PREFIX, itemSortKey, TABLE_KEYS } from './keys';
+import {
+  collectionPartition,
+  IDEMPOTENCY_SORT_KEY,
+  ITEM_SORT_PREFIX,
+  idempotencyPartition,
+  itemSortKey,
+  TABLE_KEYS,
+} from './keys';
 
 /** Attributes of a document record besides the keys. */
 export const ITEM_ATTRIBUTES = {
@@ -55,6 +68,11 @@ export const conditionExpression = (
   if (condition.versionIn) parts.push(`#version IN (${list('in', condition.versionIn)})`);
   if (condition.versionNotIn) {
     parts.push(`(${absent} OR NOT (#version IN (${list('out', condition.versionNotIn)})))`);
+  }
+  if (condition.expectedVersion === null) parts.push('attribute_not_exists(#version)');
+  else if (condition.expectedVersion !== undefined) {
+    parts.push('#version = :expected');
+    values[':expected'] = condition.expectedVersion;
   }
   if (parts.length === 0) return { values };
   const expression = parts.join(' AND ');
@@ -108,6 +126,67 @@ export const buildWriteItem = (
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
 };
+
+/**
+ * The write of {@link buildWriteItem} and the record of its result, as one
+ * transaction. The record may replace only an expired one.
+ */
+export const buildIdempotentWrite = (
+  tableName: string,
+  key: ItemKey,
+  body: JsonObject | null,
+  condition: WriteCondition,
+  record: IdempotencyRecord,
+  now: Date,
+): TransactWriteCommandInput => {
+  const { ReturnValues: _unused, ...update } = buildWriteItem(
+    tableName,
+    key,
+    body,
+    condition,
+    now.toISOString(),
+  );
+  return {
+    TransactItems: [
+      { Update: { ...update, UpdateExpression: update.UpdateExpression ?? '' } },
+      {
+        Put: {
+          TableName: tableName,
+          Item: {
+            ...idempotencyKey(key.tenant, record.keyHash),
+            [IDEMPOTENCY_ATTRIBUTES.fingerprint]: record.fingerprint,
+            [IDEMPOTENCY_ATTRIBUTES.result]: JSON.stringify(record.result),
+            [TABLE_KEYS.ttlAttribute]: record.expiresAt,
+          },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now',
+          ExpressionAttributeNames: {
+            '#pk': TABLE_KEYS.partitionKey,
+            '#expiresAt': TABLE_KEYS.ttlAttribute,
+          },
+          ExpressionAttributeValues: { ':now': Math.floor(now.getTime() / 1000) },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+    ],
+  };
+};
+
+export const IDEMPOTENCY_ATTRIBUTES = { fingerprint: 'fingerprint', result: 'result' } as const;
+
+export const idempotencyKey = (tenant: string, keyHash: string) => ({
+  [TABLE_KEYS.partitionKey]: idempotencyPartition(tenant, keyHash),
+  [TABLE_KEYS.sortKey]: IDEMPOTENCY_SORT_KEY,
+});
+
+export const buildGetIdempotency = (
+  tableName: string,
+  tenant: string,
+  keyHash: string,
+): GetCommandInput => ({
+  TableName: tableName,
+  Key: idempotencyKey(tenant, keyHash),
+  ConsistentRead: true,
+});
 
 /** Strongly consistent read: a client that just wrote must read its own write. */
 export const buildGetItem = (tableName: string, key: ItemKey): GetCommandInput => ({

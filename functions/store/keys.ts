@@ -41,3 +41,8 @@ export const idFromSortKey = (sk: string): string => sk.slice(ITEM_SORT_PREFIX.l
 export const API_KEY_PARTITION_PREFIX = 'KEY#';
 export const apiKeyPartition = (hash: string): string => `${API_KEY_PARTITION_PREFIX}${hash}`;
 export const API_KEY_SORT_KEY = 'KEY';
+
+/** Idempotency records: one partition per tenant and key, expired by TTL. */
+export const idempotencyPartition = (tenant: string, keyHash: string): string =>
+  `T${SEPARATOR}${tenant}${SEPARATOR}IK${SEPARATOR}${keyHash}`;
+export const IDEMPOTENCY_SORT_KEY = 'IK';

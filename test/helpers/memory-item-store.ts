@@ -6,6 +6,10 @@
  * ConditionFailedError carrying the item as it was.
  */
 import {
+  type IdempotencyRecord,
+  IdempotencyRecordExistsError,
+} from '../../functions/core/idempotency';
+import {
   ConditionFailedError,
   type ItemKey,
   type ItemStore,
@@ -30,6 +34,13 @@ const holds = (condition: WriteCondition, current: StoredItem | undefined): bool
   if (condition.versionNotIn !== undefined && live) {
     if (condition.versionNotIn.some((v) => v === current.version)) return false;
   }
+  if (condition.expectedVersion === null && current !== undefined) return false;
+  if (
+    typeof condition.expectedVersion === 'number' &&
+    current?.version !== condition.expectedVersion
+  ) {
+    return false;
+  }
   return true;
 };
 
@@ -46,9 +57,10 @@ export const createMemoryItemStore = (
   now: () => string = () => '2024-01-01T00:00:00.000Z',
 ): MemoryItemStore => {
   const items = new Map<string, { tenant: string; collection: string; item: StoredItem }>();
+  const idempotency = new Map<string, IdempotencyRecord>();
   let writeCount = 0;
 
-  return {
+  const store: MemoryItemStore = {
     async get({ tenant, collection, id }: ItemKey) {
       const found = items.get(keyOf(tenant, collection, id));
       return found ? clone(found.item) : undefined;
@@ -89,7 +101,31 @@ export const createMemoryItemStore = (
       };
     },
 
+    async writeIdempotently(key, body, condition, record) {
+      if (condition.expectedVersion === undefined)
+        throw new Error('an idempotent write must be pinned');
+      const recordKey = JSON.stringify([key.tenant, record.keyHash]);
+      const existing = idempotency.get(recordKey);
+      const current = items.get(keyOf(key.tenant, key.collection, key.id))?.item;
+      // Both parts or neither, as in a transaction.
+      if (!holds(condition, current)) {
+        writeCount++;
+        throw new ConditionFailedError(current ? clone(current) : undefined);
+      }
+      if (existing && existing.expiresAt * 1000 > Date.parse(now())) {
+        throw new IdempotencyRecordExistsError();
+      }
+      await store.write(key, body, condition);
+      idempotency.set(recordKey, clone(record));
+    },
+
+    async readIdempotency(tenant, keyHash) {
+      const record = idempotency.get(JSON.stringify([tenant, keyHash]));
+      return record && record.expiresAt * 1000 > Date.parse(now()) ? clone(record) : undefined;
+    },
+
     records: () => [...items.values()].map((r) => clone(r.item)),
     writes: () => writeCount,
   };
+  return store;
 };

@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ItemService } from '../../core/items';
 import type { Patch } from '../../core/patch';
 import {
+  idempotencyOf,
   JSON_PATCH_TYPE,
   JSON_TYPE,
   jsonBody,
@@ -21,6 +22,7 @@ import {
   noContent,
   notModified,
   type Response,
+  replayHeaders,
 } from '../responses';
 
 export interface RequestScope {
@@ -41,18 +43,29 @@ const target = (event: APIGatewayProxyEventV2) => ({
 export const createItem: RouteHandler = async (event, { items, tenant }) => {
   const collection = pathParam(event, 'collection');
   const { value } = jsonBody(event, [JSON_TYPE]);
-  const { item } = await items.create(tenant, collection, value);
-  return documentResponse(201, item, { location: documentPath(collection, item.id) });
+  const { item, replayed } = await items.create(tenant, collection, value, idempotencyOf(event));
+  return documentResponse(201, item, {
+    location: documentPath(collection, item.id),
+    ...replayHeaders(replayed),
+  });
 };
 
 export const replaceItem: RouteHandler = async (event, { items, tenant }) => {
   const { collection, id } = target(event);
   const preconditions = preconditionsOf(event);
   const { value } = jsonBody(event, [JSON_TYPE]);
-  const { item, created } = await items.replace(tenant, collection, id, value, preconditions);
-  return created
-    ? documentResponse(201, item, { location: documentPath(collection, id) })
-    : documentResponse(200, item);
+  const result = await items.replace(
+    tenant,
+    collection,
+    id,
+    value,
+    preconditions,
+    idempotencyOf(event),
+  );
+  const replay = replayHeaders(result.replayed);
+  return result.created
+    ? documentResponse(201, result.item, { location: documentPath(collection, id), ...replay })
+    : documentResponse(200, result.item, replay);
 };
 
 export const getItem: RouteHandler = async (event, { items, tenant }) => {
@@ -68,14 +81,27 @@ export const patchItem: RouteHandler = async (event, { items, tenant }) => {
   const preconditions = preconditionsOf(event);
   const { mediaType, value } = jsonBody(event, [MERGE_PATCH_TYPE, JSON_PATCH_TYPE]);
   const patch: Patch = { format: mediaType === JSON_PATCH_TYPE ? 'json' : 'merge', value };
-  const { item } = await items.patch(tenant, collection, id, patch, preconditions);
-  return documentResponse(200, item);
+  const { item, replayed } = await items.patch(
+    tenant,
+    collection,
+    id,
+    patch,
+    preconditions,
+    idempotencyOf(event),
+  );
+  return documentResponse(200, item, replayHeaders(replayed));
 };
 
 export const deleteItem: RouteHandler = async (event, { items, tenant }) => {
   const { collection, id } = target(event);
-  await items.remove(tenant, collection, id, preconditionsOf(event));
-  return noContent();
+  const { replayed } = await items.remove(
+    tenant,
+    collection,
+    id,
+    preconditionsOf(event),
+    idempotencyOf(event),
+  );
+  return noContent(replayHeaders(replayed));
 };
 
 export const listItems: RouteHandler = async (event, { items, tenant }) => {

@@ -396,6 +396,8 @@ describe('patch', () => {
     const store: ItemStore = {
       get: (key) => inner.get(key),
       list: (...args) => inner.list(...args),
+      readIdempotency: (...args) => inner.readIdempotency(...args),
+      writeIdempotently: (...args) => inner.writeIdempotently(...args),
       async write(key, body, condition) {
         if (left > 0 && body !== null) {
           left--;

@@ -339,6 +339,10 @@ describe('createHttpHandler', () => {
       write: async () => {
         throw new Error('unused');
       },
+      writeIdempotently: async () => {
+        throw new Error('unused');
+      },
+      readIdempotency: async () => undefined,
       list: async () => ({ items: [] }),
     };
     const res = await app(broken)(doc('GET', 'n1'));

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { buildOpenApi } from '../../../functions/http/openapi';
 import { routes } from '../../../functions/http/routes';
 
-type Operation = { security?: unknown[]; responses: Record<string, unknown> };
+type Operation = {
+  security?: unknown[];
+  parameters?: Array<{ name: string }>;
+  responses: Record<string, unknown>;
+};
 const document = buildOpenApi() as {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
@@ -38,6 +42,8 @@ describe('the OpenAPI document', () => {
         document.paths[route.path]?.[route.method.toLowerCase()]?.responses ?? {},
       );
       expect(responses).toEqual(expect.arrayContaining(['409', '412', '428', '429']));
+      const parameters = document.paths[route.path]?.[route.method.toLowerCase()]?.parameters ?? [];
+      expect(parameters.map((p) => p.name)).toContain('Idempotency-Key');
     }
   });
 });

@@ -5,6 +5,8 @@ import {
   type DomainError,
   type ErrorCode,
   ForbiddenError,
+  IdempotencyInFlightError,
+  IdempotencyKeyReusedError,
   MethodNotAllowedError,
   NotFoundError,
   PatchTestFailedError,
@@ -57,6 +59,8 @@ describe('problemResponse', () => {
     'validation-failed': [new ValidationError('x', []), 422],
     'precondition-required': [new PreconditionRequiredError('x'), 428],
     'rate-limited': [new RateLimitedError('x', rate), 429],
+    'idempotency-key-reused': [new IdempotencyKeyReusedError('x'), 422],
+    'idempotency-in-flight': [new IdempotencyInFlightError('x'), 409],
     unavailable: [new UnavailableError('x', 1), 503],
   };
   const table = Object.entries(byCode).map(
@@ -72,7 +76,7 @@ describe('problemResponse', () => {
       status,
       detail: 'x',
       instance: '/v1/notes/a%20b',
-      retryable: code === 'unavailable' || code === 'rate-limited',
+      retryable: ['unavailable', 'rate-limited', 'idempotency-in-flight'].includes(code),
     });
     expect(typeof json.title).toBe('string');
   });
