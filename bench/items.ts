@@ -100,6 +100,9 @@ export const runItemsBench = async (
   // 1. Calls per operation.
   const id = `calls-${randomUUID().slice(0, 8)}`;
   const merge = { 'content-type': 'application/merge-patch+json' };
+  const idemId = `${id}-idem`;
+  const idemPost = { 'idempotency-key': `post-${id}` };
+  const idemPatch = { ...merge, 'if-match': '"1"', 'idempotency-key': `patch-${id}` };
   const jsonPatch = { 'content-type': 'application/json-patch+json' };
   const operations: Array<[string, () => Promise<APIGatewayProxyStructuredResultV2>]> = [
     ['POST create', () => request('POST', '/v1/items', {}, { id, n: 0 })],
@@ -139,6 +142,19 @@ export const runItemsBench = async (
       () => request('DELETE', `/v1/items/${id}`, { 'if-match': '"1"' }),
     ],
     ['DELETE If-Match', () => request('DELETE', `/v1/items/${id}`, { 'if-match': '"4"' })],
+    ['POST with Idempotency-Key', () => request('POST', '/v1/items', idemPost, { id: idemId })],
+    [
+      'POST retried, same key (replay)',
+      () => request('POST', '/v1/items', idemPost, { id: idemId }),
+    ],
+    [
+      'PATCH merge with Idempotency-Key',
+      () => request('PATCH', `/v1/items/${idemId}`, idemPatch, { n: 1 }),
+    ],
+    [
+      'PATCH retried, same key (replay)',
+      () => request('PATCH', `/v1/items/${idemId}`, idemPatch, { n: 1 }),
+    ],
   ];
   const callRows: string[] = [];
   for (const [name, run] of operations) {

@@ -50,7 +50,8 @@ export const createIdempotentWriter = (store: ItemStore, now: () => Date = () =>
 
   /**
    * Writes `body` under `condition` and records the result under the key.
-   * `current` is the item the caller already read, if it did.
+   * `current` is the item the caller already read, if it did; `replayChecked`
+   * says the caller has just looked for an earlier answer.
    */
   const write = async (
     key: ItemKey,
@@ -58,11 +59,12 @@ export const createIdempotentWriter = (store: ItemStore, now: () => Date = () =>
     condition: WriteCondition,
     p: Preconditions,
     request: IdempotencyRequest,
-    current?: StoredItem,
+    options: { current?: StoredItem; replayChecked?: boolean } = {},
   ): Promise<IdempotentWriteResult> => {
-    let known = current;
+    let known = options.current;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const earlier = await replay(key.tenant, request);
+      const earlier =
+        attempt === 0 && options.replayChecked ? undefined : await replay(key.tenant, request);
       if (earlier) return earlier;
       const base = known ?? (await store.get(key));
       const failure = explainCondition(condition, base, p);

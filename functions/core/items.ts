@@ -125,6 +125,13 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
   };
 
   const idempotent = createIdempotentWriter(store);
+  /** Requests whose earlier answer was just looked for, so the write need not look again. */
+  const replayChecked = new WeakSet<IdempotencyRequest>();
+  const checkReplay = async (tenant: string, idem: IdempotencyRequest) => {
+    const earlier = await idempotent.replay(tenant, idem);
+    replayChecked.add(idem);
+    return earlier;
+  };
 
   /**
    * One conditional write; a refused condition becomes the error that
@@ -139,7 +146,13 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
     idem?: IdempotencyRequest,
     current?: StoredItem,
   ): Promise<WriteResult> => {
-    if (idem) return idempotent.write(key, body, condition, p, idem, current);
+    // Callers that pass `current` (patch) or check first (create) have looked for a replay already.
+    if (idem) {
+      return idempotent.write(key, body, condition, p, idem, {
+        ...(current ? { current } : {}),
+        replayChecked: replayChecked.has(idem),
+      });
+    }
     try {
       const { item, existed } = await store.write(key, body, condition);
       return { item: viewOf(item), created: !existed };
@@ -168,7 +181,7 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
     ): Promise<WriteResult> {
       const c = collection(name);
       // A retry answers with the first result, even though its new id would differ.
-      const earlier = idem && (await idempotent.replay(tenant, idem));
+      const earlier = idem && (await checkReplay(tenant, idem));
       if (earlier) return earlier;
       const fields = bodyFields(value);
       if (fields.version !== undefined) throw new BadRequestError('a new document has no version');
@@ -229,7 +242,7 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
       checkId(id);
       checkPatch(patch);
       // The first answer, even if the version it was checked against is gone by now.
-      const earlier = idem && (await idempotent.replay(tenant, idem));
+      const earlier = idem && (await checkReplay(tenant, idem));
       if (earlier) return earlier;
       const pre = patch.format === 'merge' ? withBodyVersion(patch.value, id, p) : p;
       requirePrecondition(c, pre);
