@@ -39,6 +39,7 @@ import type { ConcordConfig } from '../functions/core/config';
 import { CORS } from '../functions/http/cors';
 import { type FunctionGroup, routes } from '../functions/http/routes';
 import { API_KEY_PARTITION_PREFIX, TABLE_KEYS, TABLE_NAME_ENV } from '../functions/store/keys';
+import { LAMBDA_BUNDLE } from './bundle-options';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LAMBDA_ENTRY = path.join(PROJECT_ROOT, 'functions/http/lambda.ts');
@@ -175,15 +176,13 @@ export class ConcordStack extends Stack {
       },
       bundling: {
         format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        mainFields: ['module', 'main'],
+        minify: LAMBDA_BUNDLE.minify,
+        sourceMap: LAMBDA_BUNDLE.sourceMap,
+        target: LAMBDA_BUNDLE.target,
+        mainFields: [...LAMBDA_BUNDLE.mainFields],
+        banner: LAMBDA_BUNDLE.banner,
         // The pinned SDK the tests ran against, not whatever version the runtime ships.
         bundleAwsSDK: true,
-        // CommonJS dependencies call require(), which an ES module does not define.
-        banner:
-          "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
       },
     });
 
