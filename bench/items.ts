@@ -21,7 +21,7 @@ import { itemKey } from '../functions/store/item-requests';
 import { API_KEY_PARTITION_PREFIX, TABLE_KEYS } from '../functions/store/keys';
 import { toApiGatewayEvent } from '../local/api-gateway-event';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/dynamo-local';
-import { matchRoute } from '../local/route-match';
+import { matchRoute } from '../functions/http/route-match';
 
 export interface ItemsBenchResult {
   readonly markdown: string;

@@ -13,6 +13,8 @@ import {
   CorsHttpMethod,
   HttpApi,
   HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
   type HttpStage,
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -135,6 +137,20 @@ export class ConcordStack extends Stack {
           : 'Public by design: the OpenAPI description is readable without an API key.',
       });
     }
+
+    // Unknown paths and methods reach the public function, which answers the
+    // same problem+json 404 / 405 as the local server, not API Gateway's own body.
+    const fallback = integrations.get('public');
+    if (!fallback) throw new Error('no public function for the $default route');
+    const defaultRoute = new HttpRoute(this, 'DefaultRoute', {
+      httpApi: this.api,
+      routeKey: HttpRouteKey.DEFAULT,
+      integration: fallback,
+    });
+    Validations.of(defaultRoute).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason: 'The $default route only answers 404 or 405 problem details; it reads no data.',
+    });
 
     this.alarms(stage);
 

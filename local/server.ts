@@ -14,7 +14,7 @@ import { preflightHeaders } from '../functions/http/cors';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from '../functions/http/problem';
 import type { Route } from '../functions/http/routes';
 import { toApiGatewayEvent } from './api-gateway-event';
-import { matchRoute } from './route-match';
+import { matchRoute } from '../functions/http/route-match';
 
 export type LocalHandler = (
   event: APIGatewayProxyEventV2,

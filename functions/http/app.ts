@@ -12,7 +12,12 @@ import type {
 import { createAccessService } from '../core/access';
 import type { ApiKeyStore } from '../core/api-keys';
 import type { ConcordConfig } from '../core/config';
-import { NotFoundError } from '../core/errors';
+import {
+  BadRequestError,
+  type DomainError,
+  MethodNotAllowedError,
+  NotFoundError,
+} from '../core/errors';
 import { createItemService } from '../core/items';
 import type { ItemStore } from '../core/items-model';
 import { admission, principalOf } from './admission';
@@ -27,6 +32,7 @@ import {
 } from './handlers/items';
 import { getOpenApi } from './handlers/openapi';
 import { cors, headWithoutBody, problems } from './middleware';
+import { matchRoute } from './route-match';
 import { type HandlerName, routeKey, routes } from './routes';
 
 export interface AppDependencies {
@@ -48,6 +54,19 @@ const HANDLERS: Record<HandlerName, RouteHandler> = {
   'openapi.get': getOpenApi,
 };
 
+/**
+ * What API Gateway's `$default` route (and any unknown route key) answers:
+ * the same 404 / 405 the local server gives, as problem+json.
+ */
+const unmatched = (event: APIGatewayProxyEventV2): DomainError => {
+  const match = matchRoute(event.requestContext.http.method, event.rawPath);
+  if (match.kind === 'method-not-allowed') {
+    return new MethodNotAllowedError(`allowed: ${match.allow.join(', ')}`, match.allow);
+  }
+  if (match.kind === 'bad-path') return new BadRequestError('malformed path');
+  return new NotFoundError(`no route for ${event.rawPath}`);
+};
+
 export type HttpHandler = (
   event: APIGatewayProxyEventV2,
   context: Context,
@@ -65,7 +84,7 @@ export const createHttpHandler = ({ config, store, keys }: AppDependencies): Htt
     .use(problems(config.profile))
     .handler(async (event) => {
       const route = byRouteKey.get(event.routeKey);
-      if (!route) throw new NotFoundError(`no route for ${event.routeKey}`);
+      if (!route) throw unmatched(event);
       const principal = principalOf(event);
       // Public routes never read tenant data; a route that does always has a principal.
       const tenant = principal?.tenant ?? PUBLIC_TENANT;

@@ -12,11 +12,11 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../functions/core/key-admin';
+import { matchRoute } from '../../functions/http/route-match';
 import { createDynamoApiKeyStore } from '../../functions/store/dynamo-api-key-store';
 import { TABLE_NAME_ENV } from '../../functions/store/keys';
 import { LAMBDA_BUNDLE } from '../../infra/bundle-options';
 import { toApiGatewayEvent } from '../../local/api-gateway-event';
-import { matchRoute } from '../../local/route-match';
 import { createTestTable, testDocumentClient, testEndpoint } from '../helpers/local-dynamo';
 
 type Handler = (event: unknown, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -77,8 +77,12 @@ const invoke = (
   headers: Record<string, string> = {},
   body?: unknown,
 ) => {
-  const match = matchRoute(method, url);
-  if (match.kind !== 'matched') throw new Error(`no route ${method} ${url}`);
+  const found = matchRoute(method, url);
+  // What API Gateway does with a request no route matches: its $default route.
+  const match =
+    found.kind === 'matched'
+      ? found
+      : { routeKey: '$default', pathParameters: {} as Record<string, string> };
   const all = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers };
   const event = toApiGatewayEvent(
     {
@@ -114,6 +118,15 @@ describe('the bundled Lambda handler', () => {
     );
     expect(patched.statusCode).toBe(200);
     expect(JSON.parse(String(patched.body))).toEqual({ id: 'bundled', version: 2, n: 3 });
+  });
+
+  it('answers unknown paths and methods on the $default route with problem+json', async () => {
+    const nowhere = await invoke('GET', '/nowhere');
+    expect(nowhere.statusCode).toBe(404);
+    expect(nowhere.headers?.['content-type']).toBe('application/problem+json');
+    const wrongMethod = await invoke('POST', '/v1/items/x', {}, {});
+    expect(wrongMethod.statusCode).toBe(405);
+    expect(wrongMethod.headers?.allow).toContain('PUT');
   });
 
   it('serves the OpenAPI document without a key and refuses the API without one', async () => {

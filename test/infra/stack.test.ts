@@ -57,11 +57,11 @@ const actionsOf = (group: FunctionGroup): string[] =>
     .flatMap((statement) => [statement.Action].flat());
 
 describe('ConcordStack routes', () => {
-  it('makes exactly one API route per route-table entry', () => {
+  it('makes one API route per route-table entry, plus $default for problem+json 404 and 405', () => {
     const made = Object.values(built.template.findResources('AWS::ApiGatewayV2::Route')).map(
       (route) => (route as Resource).Properties.RouteKey,
     );
-    expect([...made].sort()).toEqual(routes.map(routeKey).sort());
+    expect([...made].sort()).toEqual([...routes.map(routeKey), '$default'].sort());
   });
 
   it('sends each route to the function of its group', () => {

@@ -3,7 +3,7 @@
  * route's method first, then the most specific path, where a literal segment
  * beats a `{param}` segment (`/v1/openapi.json` beats `/v1/{collection}`).
  */
-import { routes as defaultRoutes, type Route, routeKey } from '../functions/http/routes';
+import { routes as defaultRoutes, type Route, routeKey } from './routes';
 
 export type RouteMatchResult =
   | {
