@@ -13,6 +13,7 @@ import { hashApiKey } from '../functions/core/api-keys';
 import { parseConfig } from '../functions/core/config';
 import { createApiKey } from '../functions/core/key-admin';
 import { createHttpHandler } from '../functions/http/app';
+import { matchRoute } from '../functions/http/route-match';
 import { apiKeyKey } from '../functions/store/api-key-requests';
 import { createDocumentClient } from '../functions/store/client';
 import { createDynamoApiKeyStore } from '../functions/store/dynamo-api-key-store';
@@ -21,7 +22,6 @@ import { itemKey } from '../functions/store/item-requests';
 import { API_KEY_PARTITION_PREFIX, TABLE_KEYS } from '../functions/store/keys';
 import { toApiGatewayEvent } from '../local/api-gateway-event';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/dynamo-local';
-import { matchRoute } from '../functions/http/route-match';
 
 export interface ItemsBenchResult {
   readonly markdown: string;

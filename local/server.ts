@@ -12,9 +12,9 @@ import type {
 } from 'aws-lambda';
 import { preflightHeaders } from '../functions/http/cors';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from '../functions/http/problem';
+import { matchRoute } from '../functions/http/route-match';
 import type { Route } from '../functions/http/routes';
 import { toApiGatewayEvent } from './api-gateway-event';
-import { matchRoute } from '../functions/http/route-match';
 
 export type LocalHandler = (
   event: APIGatewayProxyEventV2,

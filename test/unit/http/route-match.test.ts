@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Route } from '../../../functions/http/routes';
 import { matchRoute } from '../../../functions/http/route-match';
+import type { Route } from '../../../functions/http/routes';
 
 const route = (method: Route['method'], path: string): Route => ({
   method,
