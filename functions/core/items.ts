@@ -1,8 +1,10 @@
 /**
  * The items domain: create-if-absent, version-checked replace, patch and
  * delete, read with preconditions, and listing. Every write is one
- * conditional store write; the store never reads first, so concurrent
- * writers that present the same version get exactly one winner.
+ * conditional store write (one transaction with an Idempotency-Key), so
+ * concurrent writers that present the same version get exactly one winner.
+ * Where a write needs the current document (a patch, an idempotent write),
+ * it reads it and pins the write to the version it read.
  */
 import { ulid } from 'ulid';
 import type { CollectionConfig, ConcordConfig } from './config';
