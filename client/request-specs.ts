@@ -45,9 +45,10 @@ export function replaceSpec(
     'ifMatch' in options
       ? { 'if-match': formatEntityTag(options.ifMatch) }
       : { 'if-none-match': '*' };
-  // No generated key: the server honours keys on POST and PATCH only, so an
-  // automatic one would make the client repeat PUTs it cannot prove safe.
-  // A caller-supplied key opts into retries knowingly.
+  // No generated key: a keyed write costs the server a read and a transaction
+  // instead of one conditional write, and a PUT with If-Match cannot apply
+  // twice anyway. A caller-supplied key opts into retries that replay the
+  // first answer.
   return {
     method: 'PUT',
     path: itemPath(collection, id),
