@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'rate-limited'
+  | 'lock-held'
+  | 'lock-lost'
   | 'idempotency-key-reused'
   | 'idempotency-in-flight'
   | 'unavailable';
@@ -174,4 +176,29 @@ export class IdempotencyKeyReusedError extends DomainError {
 export class IdempotencyInFlightError extends DomainError {
   readonly code = 'idempotency-in-flight';
   override readonly retryable = true;
+}
+
+/** Another client holds an unexpired lease on the document. */
+export class LockHeldError extends DomainError {
+  readonly code = 'lock-held';
+  override readonly retryable = true;
+  constructor(
+    message: string,
+    /** Epoch milliseconds when the lease ends unless renewed. */
+    readonly leaseExpiresAt: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The presented lock token no longer names the current lease (taken over, or stale fencing). */
+export class LockLostError extends DomainError {
+  readonly code = 'lock-lost';
+  constructor(
+    message: string,
+    readonly currentFencing: number,
+  ) {
+    super(message);
+  }
 }

@@ -24,6 +24,25 @@ export interface StoredItem {
   /** The client's document, without the server-managed `id` and `version`. */
   readonly body: JsonObject;
   readonly updatedAt: string;
+  /** The last lease taken on the document, if any (it may have expired). */
+  readonly lease?: Lease;
+  /** Fencing token of the last lease ever taken: only grows. 0 when never leased. */
+  readonly fencing?: number;
+}
+
+/** A pessimistic lease on a document. */
+export interface Lease {
+  /** Random part of the lock token. */
+  readonly leaseId: string;
+  /** Epoch milliseconds. */
+  readonly expiresAt: number;
+  readonly fencing: number;
+}
+
+/** What a client presents to write through its lease: `Lock-Token: <fencing>:<leaseId>`. */
+export interface LockToken {
+  readonly fencing: number;
+  readonly leaseId: string;
 }
 
 /** A live document as clients see it, with its validator. */
@@ -51,6 +70,11 @@ export interface WriteCondition {
    * exist at all when null: pins a write to the state it was computed from.
    */
   readonly expectedVersion?: number | null;
+  /**
+   * Leases: no one else may hold an unexpired lease at `now` (epoch ms), and
+   * a presented token must carry the current fencing token.
+   */
+  readonly lease?: { readonly now: number; readonly token?: LockToken };
 }
 
 export interface ListPage {
@@ -102,6 +126,12 @@ export interface ItemStore {
   ): Promise<void>;
   /** The live (unexpired) idempotency record of a tenant's key, if any. */
   readIdempotency(tenant: string, keyHash: string): Promise<IdempotencyRecord | undefined>;
+  /** Takes a lease on a live document that no one holds at `now`. Returns the item after. */
+  acquireLease(key: ItemKey, leaseId: string, expiresAt: number, now: number): Promise<StoredItem>;
+  /** Extends the lease `token` names, unless another lease was taken since. */
+  renewLease(key: ItemKey, token: LockToken, expiresAt: number): Promise<StoredItem>;
+  /** Ends the lease `token` names, unless another lease was taken since. */
+  releaseLease(key: ItemKey, token: LockToken): Promise<StoredItem>;
   /** Live items of one tenant's collection in id order. */
   list(
     tenant: string,

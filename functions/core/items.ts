@@ -25,6 +25,7 @@ import {
   type ItemView,
   type JsonObject,
   type JsonValue,
+  type LockToken,
   type StoredItem,
   viewOf,
   type WriteCondition,
@@ -45,6 +46,8 @@ export interface ItemServiceOptions {
   readonly store: ItemStore;
   /** Makes ids for documents posted without one. */
   readonly newId?: () => string;
+  /** Epoch milliseconds, for lease expiry. */
+  readonly now?: () => number;
 }
 
 export interface WriteResult {
@@ -53,6 +56,14 @@ export interface WriteResult {
   readonly created: boolean;
   /** True when this is the stored answer to an earlier request with the same Idempotency-Key. */
   readonly replayed?: boolean;
+}
+
+/** What a write may carry besides its preconditions. */
+export interface WriteOptions {
+  /** Makes the write retry-safe: a repeat answers with the first result. */
+  readonly idempotency?: IdempotencyRequest | undefined;
+  /** Lets the write through the caller's lease; a stale fencing token is refused. */
+  readonly lockToken?: LockToken | undefined;
 }
 
 export type ReadResult =
@@ -101,7 +112,12 @@ const withBodyVersion = (value: JsonValue, id: string, p: Preconditions): Precon
 };
 
 /** Creates the items service over a store. Compiles every collection schema up front. */
-export const createItemService = ({ config, store, newId = ulid }: ItemServiceOptions) => {
+export const createItemService = ({
+  config,
+  store,
+  newId = ulid,
+  now = Date.now,
+}: ItemServiceOptions) => {
   const collections = new Map<string, Collection>(
     config.collections.map((c) => [c.name, { config: c, validate: compileValidator(c) }]),
   );
@@ -143,11 +159,17 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
   const write = async (
     key: ItemKey,
     body: JsonObject | null,
-    condition: WriteCondition,
+    unleased: WriteCondition,
     p: Preconditions,
-    idem?: IdempotencyRequest,
+    options: WriteOptions,
     current?: StoredItem,
   ): Promise<WriteResult> => {
+    // Every write also respects leases: only the holder writes while one is held.
+    const condition: WriteCondition = {
+      ...unleased,
+      lease: { now: now(), ...(options.lockToken ? { token: options.lockToken } : {}) },
+    };
+    const idem = options.idempotency;
     // Callers that pass `current` (patch) or check first (create) have looked for a replay already.
     if (idem) {
       return idempotent.write(key, body, condition, p, idem, {
@@ -179,9 +201,10 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
       tenant: string,
       name: string,
       value: JsonValue,
-      idem?: IdempotencyRequest,
+      options: WriteOptions = {},
     ): Promise<WriteResult> {
       const c = collection(name);
+      const idem = options.idempotency;
       // A retry answers with the first result, even though its new id would differ.
       const earlier = idem && (await checkReplay(tenant, idem));
       if (earlier) return earlier;
@@ -190,7 +213,7 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
       const id = fields.id ?? newId();
       checkId(id);
       const body = storedBody(c, value);
-      return write({ tenant, collection: name, id }, body, { mustBeAbsent: true }, {}, idem);
+      return write({ tenant, collection: name, id }, body, { mustBeAbsent: true }, {}, options);
     },
 
     /** Replaces (or, with `If-None-Match: *` or an opted-out collection, creates) a document. */
@@ -200,14 +223,14 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
       id: string,
       value: JsonValue,
       p: Preconditions,
-      idem?: IdempotencyRequest,
+      options: WriteOptions = {},
     ): Promise<WriteResult> {
       const c = collection(name);
       checkId(id);
       const pre = withBodyVersion(value, id, p);
       requirePrecondition(c, pre);
       const condition = writeCondition(pre);
-      return write({ tenant, collection: name, id }, storedBody(c, value), condition, pre, idem);
+      return write({ tenant, collection: name, id }, storedBody(c, value), condition, pre, options);
     },
 
     /** Reads a live document; evaluates If-Match, then If-None-Match (RFC 9110 §13.2.2). */
@@ -238,11 +261,12 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
       id: string,
       patch: Patch,
       p: Preconditions,
-      idem?: IdempotencyRequest,
+      options: WriteOptions = {},
     ): Promise<WriteResult> {
       const c = collection(name);
       checkId(id);
       checkPatch(patch);
+      const idem = options.idempotency;
       // The first answer, even if the version it was checked against is gone by now.
       const earlier = idem && (await checkReplay(tenant, idem));
       if (earlier) return earlier;
@@ -271,7 +295,7 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
         }
         const condition = { ...clientCondition, versionIn: [current.version] };
         try {
-          return await write(key, storedBody(c, patched), condition, pre, idem, current);
+          return await write(key, storedBody(c, patched), condition, pre, options, current);
         } catch (error) {
           // Nobody pinned a version: re-apply to the newer document instead of failing.
           const retry = !pinned && attempt < UNPINNED_PATCH_ATTEMPTS;
@@ -288,13 +312,13 @@ export const createItemService = ({ config, store, newId = ulid }: ItemServiceOp
       name: string,
       id: string,
       p: Preconditions,
-      idem?: IdempotencyRequest,
+      options: WriteOptions = {},
     ): Promise<WriteResult> {
       const c = collection(name);
       checkId(id);
       requirePrecondition(c, p);
       const condition = writeCondition(p, { mustExist: true });
-      return write({ tenant, collection: name, id }, null, condition, p, idem);
+      return write({ tenant, collection: name, id }, null, condition, p, options);
     },
 
     /** One page of live documents in id order. */

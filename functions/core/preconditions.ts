@@ -8,6 +8,8 @@ import {
   AlreadyExistsError,
   BadRequestError,
   type DomainError,
+  LockHeldError,
+  LockLostError,
   NotFoundError,
   type PreconditionSource,
   VersionMismatchError,
@@ -83,6 +85,34 @@ export const writeCondition = (p: Preconditions, base: WriteCondition = {}): Wri
   };
 };
 
+/**
+ * Why a lease keeps this write out: someone else holds an unexpired lease, or
+ * the presented token's fencing token is not the current one.
+ */
+export const explainLease = (
+  lease: NonNullable<WriteCondition['lease']>,
+  current: StoredItem,
+): DomainError | undefined => {
+  const held = current.lease;
+  const { token, now } = lease;
+  const ours =
+    token !== undefined && held?.leaseId === token.leaseId && held.fencing === token.fencing;
+  if (held && held.expiresAt > now && !ours) {
+    return new LockHeldError(
+      'another client holds a lease on this document',
+      held.expiresAt,
+      Math.max(1, Math.ceil((held.expiresAt - now) / 1000)),
+    );
+  }
+  if (token && (current.fencing ?? 0) !== token.fencing) {
+    return new LockLostError(
+      `fencing token ${token.fencing} is stale; the document is at fencing token ${current.fencing ?? 0}`,
+      current.fencing ?? 0,
+    );
+  }
+  return undefined;
+};
+
 const isLive = (item: StoredItem | undefined): item is StoredItem =>
   item !== undefined && !item.deleted;
 
@@ -102,6 +132,8 @@ export const explainCondition = (
   }
   if (condition.mustExist && !isLive(current)) return new NotFoundError('no such document');
   if (!isLive(current)) return undefined;
+  const leaseFailure = condition.lease && explainLease(condition.lease, current);
+  if (leaseFailure) return leaseFailure;
   if (condition.versionIn && !condition.versionIn.includes(current.version)) {
     return new VersionMismatchError(
       `the document is at version ${current.version}`,

@@ -20,6 +20,7 @@ import {
 } from '../core/errors';
 import { createItemService } from '../core/items';
 import type { ItemStore } from '../core/items-model';
+import { createLeaseService } from '../core/leases';
 import { admission, principalOf } from './admission';
 import {
   createItem,
@@ -30,6 +31,7 @@ import {
   type RouteHandler,
   replaceItem,
 } from './handlers/items';
+import { acquireLock, releaseLock, renewLock } from './handlers/locks';
 import { getOpenApi } from './handlers/openapi';
 import { cors, headWithoutBody, problems } from './middleware';
 import { matchRoute } from './route-match';
@@ -52,6 +54,9 @@ const HANDLERS: Record<HandlerName, RouteHandler> = {
   'items.patch': patchItem,
   'items.delete': deleteItem,
   'openapi.get': getOpenApi,
+  'locks.acquire': acquireLock,
+  'locks.renew': renewLock,
+  'locks.release': releaseLock,
 };
 
 /**
@@ -75,6 +80,13 @@ export type HttpHandler = (
 /** Builds the handler for all routes over the given configuration and store. */
 export const createHttpHandler = ({ config, store, keys }: AppDependencies): HttpHandler => {
   const items = createItemService({ config, store });
+  const declared = new Set(config.collections.map((c) => c.name));
+  const leases = createLeaseService({
+    store,
+    collection: (name) => {
+      if (!declared.has(name)) throw new NotFoundError(`no collection "${name}"`);
+    },
+  });
   const access = createAccessService({ keys });
   const byRouteKey = new Map(routes.map((route) => [routeKey(route), HANDLERS[route.handler]]));
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
@@ -88,7 +100,7 @@ export const createHttpHandler = ({ config, store, keys }: AppDependencies): Htt
       const principal = principalOf(event);
       // Public routes never read tenant data; a route that does always has a principal.
       const tenant = principal?.tenant ?? PUBLIC_TENANT;
-      return route(event, { items, tenant });
+      return route(event, { items, leases, tenant });
     });
   return handler as unknown as HttpHandler;
 };

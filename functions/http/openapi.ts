@@ -52,6 +52,28 @@ const writes = {
   '428': problem('This collection requires If-Match (or If-None-Match: *)'),
 };
 
+const lockToken = header(
+  'Lock-Token',
+  'The token of the lease, as acquire answered it (fencing:lease id)',
+);
+const grant = {
+  description: 'The lease: lockToken, fencingToken, expiresAt, ttlSeconds',
+  headers: { 'Lock-Token': { schema: { type: 'string' } } },
+  content: { [JSON_TYPE]: { schema: ref('Lease') } },
+};
+const ttlBody = {
+  required: false,
+  content: {
+    [JSON_TYPE]: {
+      schema: { type: 'object', properties: { ttlSeconds: { type: 'integer', minimum: 1 } } },
+    },
+  },
+};
+const lockAnswers = {
+  ...common,
+  '409': problem('lock-held (see Retry-After) or lock-lost (a newer lease was taken)'),
+};
+
 const OPERATIONS: Record<
   HandlerName,
   { parameters?: Json[]; requestBody?: Json; responses: Json }
@@ -87,12 +109,12 @@ const OPERATIONS: Record<
     },
   },
   'items.replace': {
-    parameters: [ifMatch, ifNoneMatch, idempotencyKey],
+    parameters: [ifMatch, ifNoneMatch, idempotencyKey, lockToken],
     requestBody: { required: true, content: { [JSON_TYPE]: { schema: ref('Document') } } },
     responses: { '200': documentBody('Replaced'), '201': documentBody('Created'), ...writes },
   },
   'items.patch': {
-    parameters: [ifMatch, idempotencyKey],
+    parameters: [ifMatch, idempotencyKey, lockToken],
     requestBody: {
       required: true,
       content: {
@@ -102,8 +124,18 @@ const OPERATIONS: Record<
     },
     responses: { '200': documentBody('Patched'), ...writes },
   },
+  'locks.acquire': { requestBody: ttlBody, responses: { '200': grant, ...lockAnswers } },
+  'locks.renew': {
+    parameters: [lockToken],
+    requestBody: ttlBody,
+    responses: { '200': grant, ...lockAnswers },
+  },
+  'locks.release': {
+    parameters: [lockToken],
+    responses: { '204': { description: 'Released' }, ...lockAnswers },
+  },
   'items.delete': {
-    parameters: [ifMatch, idempotencyKey],
+    parameters: [ifMatch, idempotencyKey, lockToken],
     responses: { '204': { description: 'Deleted' }, ...writes },
   },
 };
@@ -145,6 +177,15 @@ export const buildOpenApi = (): Json => {
         Document: {
           type: 'object',
           properties: { id: { type: 'string' }, version: { type: 'integer', minimum: 1 } },
+        },
+        Lease: {
+          type: 'object',
+          properties: {
+            lockToken: { type: 'string' },
+            fencingToken: { type: 'integer' },
+            expiresAt: { type: 'string', format: 'date-time' },
+            ttlSeconds: { type: 'integer' },
+          },
         },
         Page: {
           type: 'object',

@@ -12,6 +12,8 @@ import {
   type ErrorCode,
   ForbiddenError,
   IdempotencyInFlightError,
+  LockHeldError,
+  LockLostError,
   MethodNotAllowedError,
   PatchTestFailedError,
   PayloadTooLargeError,
@@ -36,6 +38,8 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'already-exists': { status: 409, title: 'The document already exists' },
+  'lock-held': { status: 409, title: 'Another client holds a lease on the document' },
+  'lock-lost': { status: 409, title: 'The lease of this Lock-Token has ended' },
   'idempotency-in-flight': {
     status: 409,
     title: 'A request with this Idempotency-Key is in flight',
@@ -115,6 +119,18 @@ const extensions = (
       body: { retryAfter: error.rate.resetSeconds },
       headers: { 'retry-after': String(error.rate.resetSeconds), ...rateHeaders(error.rate) },
     };
+  }
+  if (error instanceof LockHeldError) {
+    return {
+      body: {
+        retryAfter: error.retryAfterSeconds,
+        leaseExpiresAt: new Date(error.leaseExpiresAt).toISOString(),
+      },
+      headers: { 'retry-after': String(error.retryAfterSeconds) },
+    };
+  }
+  if (error instanceof LockLostError) {
+    return { body: { currentFencingToken: error.currentFencing }, headers: {} };
   }
   if (error instanceof IdempotencyInFlightError) {
     return { body: {}, headers: { 'retry-after': '1' } };

@@ -12,7 +12,9 @@ import {
   ValidationError,
 } from '../core/errors';
 import { fingerprintOf, type IdempotencyRequest } from '../core/idempotency';
-import type { JsonValue } from '../core/items-model';
+import type { WriteOptions } from '../core/items';
+import type { JsonValue, LockToken } from '../core/items-model';
+import { parseLockToken } from '../core/leases';
 import { MAX_REQUEST_BYTES } from '../core/limits';
 import type { EntityTag, Preconditions, TagSet } from '../core/preconditions';
 
@@ -77,6 +79,18 @@ export const idempotencyOf = (event: APIGatewayProxyEventV2): IdempotencyRequest
     ),
   };
 };
+
+/** The `Lock-Token` a write or a lease call presents; undefined when absent. */
+export const lockTokenOf = (event: APIGatewayProxyEventV2): LockToken | undefined => {
+  const raw = header(event, 'lock-token');
+  return raw === undefined ? undefined : parseLockToken(raw);
+};
+
+/** Everything a write carries besides its preconditions. */
+export const writeOptionsOf = (event: APIGatewayProxyEventV2): WriteOptions => ({
+  idempotency: idempotencyOf(event),
+  lockToken: lockTokenOf(event),
+});
 
 export const pathParam = (event: APIGatewayProxyEventV2, name: string): string => {
   const value = event.pathParameters?.[name];

@@ -29,6 +29,9 @@ export type HandlerName =
   | 'items.replace'
   | 'items.patch'
   | 'items.delete'
+  | 'locks.acquire'
+  | 'locks.renew'
+  | 'locks.release'
   | 'openapi.get';
 
 export const routes: readonly Route[] = [
@@ -111,6 +114,30 @@ export const routes: readonly Route[] = [
     group: 'write',
     auth: true,
     summary: 'Delete the version named by If-Match',
+  },
+  {
+    method: 'POST',
+    path: '/v1/{collection}/{id}/lock',
+    handler: 'locks.acquire',
+    group: 'write',
+    auth: true,
+    summary: 'Acquire a lease on a document (409 lock-held while another client holds one)',
+  },
+  {
+    method: 'PUT',
+    path: '/v1/{collection}/{id}/lock',
+    handler: 'locks.renew',
+    group: 'write',
+    auth: true,
+    summary: 'Renew the lease the Lock-Token names',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/{collection}/{id}/lock',
+    handler: 'locks.release',
+    group: 'write',
+    auth: true,
+    summary: 'Release the lease the Lock-Token names',
   },
 ];
 

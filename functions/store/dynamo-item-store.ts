@@ -13,10 +13,13 @@ import { ConditionFailedError, type ItemStore, type StoredItem } from '../core/i
 import { ID_PATTERN } from '../core/limits';
 import { translateFailures } from './failures';
 import {
+  buildAcquireLease,
   buildGetIdempotency,
   buildGetItem,
   buildIdempotentWrite,
   buildListItems,
+  buildReleaseLease,
+  buildRenewLease,
   buildWriteItem,
   IDEMPOTENCY_ATTRIBUTES,
 } from './item-requests';
@@ -49,6 +52,13 @@ const decodeCursor = (cursor: string): string => {
     // fall through to the client error below
   }
   throw new BadRequestError('the cursor is not one this API made');
+};
+
+/** A lease write returns the item after it; a refusal carries the item as it was. */
+const leaseWrite = async (send: () => Promise<{ Attributes?: Record<string, unknown> }>) => {
+  const { Attributes } = await translateFailures(send);
+  if (!Attributes) throw new Error('UpdateItem returned no attributes');
+  return toStoredItem(Attributes);
 };
 
 /** The DynamoDB implementation of the items storage port: one request per write. */
@@ -100,6 +110,17 @@ export const createDynamoItemStore = ({
       throw error;
     }
   },
+
+  acquireLease: (key, leaseId, expiresAt, at) =>
+    leaseWrite(() =>
+      client.send(new UpdateCommand(buildAcquireLease(tableName, key, leaseId, expiresAt, at))),
+    ),
+  renewLease: (key, token, expiresAt) =>
+    leaseWrite(() =>
+      client.send(new UpdateCommand(buildRenewLease(tableName, key, token, expiresAt))),
+    ),
+  releaseLease: (key, token) =>
+    leaseWrite(() => client.send(new UpdateCommand(buildReleaseLease(tableName, key, token)))),
 
   async readIdempotency(tenant, keyHash) {
     const { Item } = await translateFailures(() =>

@@ -11,7 +11,7 @@ import type {
   UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { IdempotencyRecord } from '../core/idempotency';
-import type { ItemKey, JsonObject, WriteCondition } from '../core/items-model';
+import type { ItemKey, JsonObject, LockToken, WriteCondition } from '../core/items-model';
 import {
   collectionPartition,
   IDEMPOTENCY_SORT_KEY,
@@ -29,6 +29,17 @@ export const ITEM_ATTRIBUTES = {
   /** The document as JSON text: exact round trips, no DynamoDB number range limits. */
   body: 'body',
   updatedAt: 'updatedAt',
+  leaseId: 'leaseId',
+  /** Epoch milliseconds. */
+  leaseExpiresAt: 'leaseExpiresAt',
+  /** Fencing token of the last lease taken; only grows. */
+  fencing: 'fencing',
+} as const;
+
+const LEASE_NAMES = {
+  '#leaseId': ITEM_ATTRIBUTES.leaseId,
+  '#leaseExpiresAt': ITEM_ATTRIBUTES.leaseExpiresAt,
+  '#fencing': ITEM_ATTRIBUTES.fencing,
 } as const;
 
 export const LIVE = 'live';
@@ -51,7 +62,8 @@ const NAMES = {
  */
 export const conditionExpression = (
   condition: WriteCondition,
-): { expression?: string; values: Record<string, unknown> } => {
+): { expression?: string; values: Record<string, unknown>; names: Record<string, string> } => {
+  const names: Record<string, string> = {};
   const live = '#state = :live';
   const absent = '(attribute_not_exists(#state) OR #state = :deleted)';
   const parts: string[] = [];
@@ -74,11 +86,26 @@ export const conditionExpression = (
     parts.push('#version = :expected');
     values[':expected'] = condition.expectedVersion;
   }
-  if (parts.length === 0) return { values };
+  if (condition.lease) {
+    // Nobody else holds an unexpired lease; a presented token must be the current lease's.
+    const free = 'attribute_not_exists(#leaseExpiresAt) OR #leaseExpiresAt <= :leaseNow';
+    const { token } = condition.lease;
+    parts.push(token ? `#fencing = :fencing AND (${free} OR #leaseId = :leaseId)` : `(${free})`);
+    values[':leaseNow'] = condition.lease.now;
+    if (token) {
+      values[':fencing'] = token.fencing;
+      values[':leaseId'] = token.leaseId;
+    }
+    Object.assign(
+      names,
+      token ? LEASE_NAMES : { '#leaseExpiresAt': LEASE_NAMES['#leaseExpiresAt'] },
+    );
+  }
+  if (parts.length === 0) return { values, names };
   const expression = parts.join(' AND ');
   if (expression.includes(':live')) values[':live'] = LIVE;
   if (expression.includes(':deleted')) values[':deleted'] = DELETED;
-  return { expression, values };
+  return { expression, values, names };
 };
 
 /**
@@ -94,7 +121,7 @@ export const buildWriteItem = (
   condition: WriteCondition,
   now: string,
 ): UpdateCommandInput => {
-  const { expression, values } = conditionExpression(condition);
+  const { expression, values, names } = conditionExpression(condition);
   const set = [
     '#id = :id',
     '#state = :state',
@@ -105,10 +132,18 @@ export const buildWriteItem = (
   return {
     TableName: tableName,
     Key: itemKey(key),
-    UpdateExpression: `SET ${set.join(', ')}${body ? '' : ' REMOVE #body'}`,
+    // A tombstone ends any lease; the fencing token stays, so it keeps growing.
+    UpdateExpression: `SET ${set.join(', ')}${body ? '' : ' REMOVE #body, #leaseId, #leaseExpiresAt'}`,
     ...(expression ? { ConditionExpression: expression } : {}),
     ExpressionAttributeNames: {
       ...NAMES,
+      ...names,
+      ...(body
+        ? {}
+        : {
+            '#leaseId': LEASE_NAMES['#leaseId'],
+            '#leaseExpiresAt': LEASE_NAMES['#leaseExpiresAt'],
+          }),
       '#id': ITEM_ATTRIBUTES.id,
       '#updatedAt': ITEM_ATTRIBUTES.updatedAt,
       '#body': ITEM_ATTRIBUTES.body,
@@ -126,6 +161,72 @@ export const buildWriteItem = (
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
 };
+
+const leaseUpdate = (
+  tableName: string,
+  key: ItemKey,
+  update: string,
+  condition: string,
+  values: Record<string, unknown>,
+  names: Record<string, string>,
+): UpdateCommandInput => ({
+  TableName: tableName,
+  Key: itemKey(key),
+  UpdateExpression: update,
+  ConditionExpression: `#state = :live AND ${condition}`,
+  ExpressionAttributeNames: { '#state': ITEM_ATTRIBUTES.state, ...names },
+  ExpressionAttributeValues: { ':live': LIVE, ...values },
+  ReturnValues: 'ALL_NEW',
+  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+});
+
+/** Takes a lease on a live document nobody holds; the fencing token grows by one. */
+export const buildAcquireLease = (
+  tableName: string,
+  key: ItemKey,
+  leaseId: string,
+  expiresAt: number,
+  now: number,
+): UpdateCommandInput =>
+  leaseUpdate(
+    tableName,
+    key,
+    'SET #leaseId = :leaseId, #leaseExpiresAt = :expiresAt, #fencing = if_not_exists(#fencing, :zero) + :one',
+    '(attribute_not_exists(#leaseExpiresAt) OR #leaseExpiresAt <= :now)',
+    { ':leaseId': leaseId, ':expiresAt': expiresAt, ':now': now, ':zero': 0, ':one': 1 },
+    { ...LEASE_NAMES },
+  );
+
+/** Extends the lease a token names, as long as no other lease was taken since. */
+export const buildRenewLease = (
+  tableName: string,
+  key: ItemKey,
+  token: LockToken,
+  expiresAt: number,
+): UpdateCommandInput =>
+  leaseUpdate(
+    tableName,
+    key,
+    'SET #leaseExpiresAt = :expiresAt',
+    '#leaseId = :leaseId AND #fencing = :fencing',
+    { ':leaseId': token.leaseId, ':fencing': token.fencing, ':expiresAt': expiresAt },
+    { ...LEASE_NAMES },
+  );
+
+/** Ends the lease a token names; the fencing token stays. */
+export const buildReleaseLease = (
+  tableName: string,
+  key: ItemKey,
+  token: LockToken,
+): UpdateCommandInput =>
+  leaseUpdate(
+    tableName,
+    key,
+    'REMOVE #leaseId, #leaseExpiresAt',
+    '#leaseId = :leaseId AND #fencing = :fencing',
+    { ':leaseId': token.leaseId, ':fencing': token.fencing },
+    { ...LEASE_NAMES },
+  );
 
 /**
  * The write of {@link buildWriteItem} and the record of its result, as one

@@ -15,6 +15,7 @@ import {
   type ItemStore,
   type JsonObject,
   type ListPage,
+  type LockToken,
   type StoredItem,
   type WriteCondition,
 } from '../../functions/core/items-model';
@@ -33,6 +34,14 @@ const holds = (condition: WriteCondition, current: StoredItem | undefined): bool
   }
   if (condition.versionNotIn !== undefined && live) {
     if (condition.versionNotIn.some((v) => v === current.version)) return false;
+  }
+  if (condition.lease && current !== undefined) {
+    const { now: at, token } = condition.lease;
+    const free = current.lease === undefined || current.lease.expiresAt <= at;
+    if (token) {
+      if ((current.fencing ?? 0) !== token.fencing) return false;
+      if (!free && current.lease?.leaseId !== token.leaseId) return false;
+    } else if (!free) return false;
   }
   if (condition.expectedVersion === null && current !== undefined) return false;
   if (
@@ -60,6 +69,23 @@ export const createMemoryItemStore = (
   const idempotency = new Map<string, IdempotencyRecord>();
   let writeCount = 0;
 
+  const tokenHolds = (c: StoredItem, token: LockToken) =>
+    c.lease?.leaseId === token.leaseId && c.fencing === token.fencing;
+  const leaseWrite = async (
+    { tenant, collection, id }: ItemKey,
+    allowed: (current: StoredItem) => boolean,
+    change: (current: StoredItem) => StoredItem,
+  ): Promise<StoredItem> => {
+    const key = keyOf(tenant, collection, id);
+    const current = items.get(key)?.item;
+    if (!current || current.deleted || !allowed(current)) {
+      throw new ConditionFailedError(current ? clone(current) : undefined);
+    }
+    const item = change(current);
+    items.set(key, { tenant, collection, item });
+    return clone(item);
+  };
+
   const store: MemoryItemStore = {
     async get({ tenant, collection, id }: ItemKey) {
       const found = items.get(keyOf(tenant, collection, id));
@@ -79,6 +105,9 @@ export const createMemoryItemStore = (
         deleted: body === null,
         body: body === null ? {} : clone(body),
         updatedAt: now(),
+        // A tombstone ends the lease; the fencing token stays.
+        ...(body !== null && current?.lease ? { lease: current.lease } : {}),
+        ...(current?.fencing ? { fencing: current.fencing } : {}),
       };
       items.set(key, { tenant, collection, item });
       return { item: clone(item), existed: current !== undefined && !current.deleted };
@@ -117,6 +146,34 @@ export const createMemoryItemStore = (
       }
       await store.write(key, body, condition);
       idempotency.set(recordKey, clone(record));
+    },
+
+    async acquireLease(key, leaseId, expiresAt, at) {
+      return leaseWrite(
+        key,
+        (c) => c.lease === undefined || c.lease.expiresAt <= at,
+        (c) => {
+          const fencing = (c.fencing ?? 0) + 1;
+          return { ...c, fencing, lease: { leaseId, expiresAt, fencing } };
+        },
+      );
+    },
+    async renewLease(key, token, expiresAt) {
+      return leaseWrite(
+        key,
+        (c) => tokenHolds(c, token),
+        (c) => ({
+          ...c,
+          lease: { leaseId: token.leaseId, fencing: token.fencing, expiresAt },
+        }),
+      );
+    },
+    async releaseLease(key, token) {
+      return leaseWrite(
+        key,
+        (c) => tokenHolds(c, token),
+        ({ lease: _ended, ...rest }) => rest,
+      );
     },
 
     async readIdempotency(tenant, keyHash) {

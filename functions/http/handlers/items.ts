@@ -4,9 +4,9 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ItemService } from '../../core/items';
+import type { LeaseService } from '../../core/leases';
 import type { Patch } from '../../core/patch';
 import {
-  idempotencyOf,
   JSON_PATCH_TYPE,
   JSON_TYPE,
   jsonBody,
@@ -14,6 +14,7 @@ import {
   pathParam,
   preconditionsOf,
   queryParam,
+  writeOptionsOf,
 } from '../request';
 import {
   documentPath,
@@ -27,6 +28,7 @@ import {
 
 export interface RequestScope {
   readonly items: ItemService;
+  readonly leases: LeaseService;
   readonly tenant: string;
 }
 
@@ -43,7 +45,7 @@ const target = (event: APIGatewayProxyEventV2) => ({
 export const createItem: RouteHandler = async (event, { items, tenant }) => {
   const collection = pathParam(event, 'collection');
   const { value } = jsonBody(event, [JSON_TYPE]);
-  const { item, replayed } = await items.create(tenant, collection, value, idempotencyOf(event));
+  const { item, replayed } = await items.create(tenant, collection, value, writeOptionsOf(event));
   return documentResponse(201, item, {
     location: documentPath(collection, item.id),
     ...replayHeaders(replayed),
@@ -60,7 +62,7 @@ export const replaceItem: RouteHandler = async (event, { items, tenant }) => {
     id,
     value,
     preconditions,
-    idempotencyOf(event),
+    writeOptionsOf(event),
   );
   const replay = replayHeaders(result.replayed);
   return result.created
@@ -87,7 +89,7 @@ export const patchItem: RouteHandler = async (event, { items, tenant }) => {
     id,
     patch,
     preconditions,
-    idempotencyOf(event),
+    writeOptionsOf(event),
   );
   return documentResponse(200, item, replayHeaders(replayed));
 };
@@ -99,7 +101,7 @@ export const deleteItem: RouteHandler = async (event, { items, tenant }) => {
     collection,
     id,
     preconditionsOf(event),
-    idempotencyOf(event),
+    writeOptionsOf(event),
   );
   return noContent(replayHeaders(replayed));
 };

@@ -398,6 +398,9 @@ describe('patch', () => {
       list: (...args) => inner.list(...args),
       readIdempotency: (...args) => inner.readIdempotency(...args),
       writeIdempotently: (...args) => inner.writeIdempotently(...args),
+      acquireLease: (...args) => inner.acquireLease(...args),
+      renewLease: (...args) => inner.renewLease(...args),
+      releaseLease: (...args) => inner.releaseLease(...args),
       async write(key, body, condition) {
         if (left > 0 && body !== null) {
           left--;

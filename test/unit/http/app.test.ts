@@ -343,6 +343,15 @@ describe('createHttpHandler', () => {
         throw new Error('unused');
       },
       readIdempotency: async () => undefined,
+      acquireLease: async () => {
+        throw new Error('unused');
+      },
+      renewLease: async () => {
+        throw new Error('unused');
+      },
+      releaseLease: async () => {
+        throw new Error('unused');
+      },
       list: async () => ({ items: [] }),
     };
     const res = await app(broken)(doc('GET', 'n1'));

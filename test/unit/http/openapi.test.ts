@@ -35,9 +35,11 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents the conflict answers of every write', () => {
-    for (const route of routes.filter((r) =>
-      ['PUT', 'PATCH', 'DELETE', 'POST'].includes(r.method),
-    )) {
+    const writes = routes.filter(
+      (r) =>
+        r.handler.startsWith('items.') && ['PUT', 'PATCH', 'DELETE', 'POST'].includes(r.method),
+    );
+    for (const route of writes) {
       const responses = Object.keys(
         document.paths[route.path]?.[route.method.toLowerCase()]?.responses ?? {},
       );

@@ -7,6 +7,8 @@ import {
   ForbiddenError,
   IdempotencyInFlightError,
   IdempotencyKeyReusedError,
+  LockHeldError,
+  LockLostError,
   MethodNotAllowedError,
   NotFoundError,
   PatchTestFailedError,
@@ -61,6 +63,8 @@ describe('problemResponse', () => {
     'rate-limited': [new RateLimitedError('x', rate), 429],
     'idempotency-key-reused': [new IdempotencyKeyReusedError('x'), 422],
     'idempotency-in-flight': [new IdempotencyInFlightError('x'), 409],
+    'lock-held': [new LockHeldError('x', Date.parse('2024-01-01T00:00:30Z'), 30), 409],
+    'lock-lost': [new LockLostError('x', 4), 409],
     unavailable: [new UnavailableError('x', 1), 503],
   };
   const table = Object.entries(byCode).map(
@@ -76,7 +80,9 @@ describe('problemResponse', () => {
       status,
       detail: 'x',
       instance: '/v1/notes/a%20b',
-      retryable: ['unavailable', 'rate-limited', 'idempotency-in-flight'].includes(code),
+      retryable: ['unavailable', 'rate-limited', 'idempotency-in-flight', 'lock-held'].includes(
+        code,
+      ),
     });
     expect(typeof json.title).toBe('string');
   });

@@ -17,13 +17,14 @@ const write = (condition: WriteCondition, body: Record<string, never> | null = {
 
 describe('conditionExpression', () => {
   it('has no expression and no values when nothing is required', () => {
-    expect(conditionExpression({})).toEqual({ values: {} });
+    expect(conditionExpression({})).toEqual({ values: {}, names: {} });
   });
 
   it('requires a live record for mustExist', () => {
     expect(conditionExpression({ mustExist: true })).toEqual({
       expression: '#state = :live',
       values: { ':live': 'live' },
+      names: {},
     });
   });
 
@@ -31,6 +32,7 @@ describe('conditionExpression', () => {
     expect(conditionExpression({ mustBeAbsent: true })).toEqual({
       expression: ABSENT,
       values: { ':deleted': 'deleted' },
+      names: {},
     });
   });
 
@@ -38,6 +40,7 @@ describe('conditionExpression', () => {
     expect(conditionExpression({ versionIn: [3, 7, 12] })).toEqual({
       expression: '#version IN (:in0, :in1, :in2)',
       values: { ':in0': 3, ':in1': 7, ':in2': 12 },
+      names: {},
     });
   });
 
@@ -45,6 +48,25 @@ describe('conditionExpression', () => {
     expect(conditionExpression({ versionNotIn: [4, 5] })).toEqual({
       expression: `(${ABSENT} OR NOT (#version IN (:out0, :out1)))`,
       values: { ':deleted': 'deleted', ':out0': 4, ':out1': 5 },
+      names: {},
+    });
+  });
+
+  it('keeps writes out of an unexpired lease held by someone else', () => {
+    expect(conditionExpression({ lease: { now: 1_000 } })).toEqual({
+      expression: '(attribute_not_exists(#leaseExpiresAt) OR #leaseExpiresAt <= :leaseNow)',
+      values: { ':leaseNow': 1_000 },
+      names: { '#leaseExpiresAt': 'leaseExpiresAt' },
+    });
+  });
+
+  it('lets the holder write and refuses a stale fencing token', () => {
+    const token = { fencing: 7, leaseId: 'a'.repeat(24) };
+    expect(conditionExpression({ lease: { now: 1_000, token } })).toEqual({
+      expression:
+        '#fencing = :fencing AND (attribute_not_exists(#leaseExpiresAt) OR #leaseExpiresAt <= :leaseNow OR #leaseId = :leaseId)',
+      values: { ':leaseNow': 1_000, ':fencing': 7, ':leaseId': 'a'.repeat(24) },
+      names: { '#leaseId': 'leaseId', '#leaseExpiresAt': 'leaseExpiresAt', '#fencing': 'fencing' },
     });
   });
 
@@ -52,6 +74,7 @@ describe('conditionExpression', () => {
     expect(conditionExpression({ mustExist: true, versionIn: [2], versionNotIn: [9] })).toEqual({
       expression: `#state = :live AND #version IN (:in0) AND (${ABSENT} OR NOT (#version IN (:out0)))`,
       values: { ':live': 'live', ':deleted': 'deleted', ':in0': 2, ':out0': 9 },
+      names: {},
     });
   });
 });
@@ -112,7 +135,7 @@ describe('buildWriteItem', () => {
   it('writes a tombstone that removes the body and keeps counting versions', () => {
     const input = write({ mustExist: true, versionIn: [4] }, null);
     expect(input.UpdateExpression).toBe(
-      'SET #id = :id, #state = :state, #version = if_not_exists(#version, :zero) + :one, #updatedAt = :now REMOVE #body',
+      'SET #id = :id, #state = :state, #version = if_not_exists(#version, :zero) + :one, #updatedAt = :now REMOVE #body, #leaseId, #leaseExpiresAt',
     );
     expect(input.ExpressionAttributeValues).toEqual({
       ':live': 'live',

@@ -1,0 +1,63 @@
+/** Lease handlers: acquire, renew and release the lease on one document. */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { BadRequestError } from '../../core/errors';
+import { formatLockToken, type Grant } from '../../core/leases';
+import { JSON_TYPE, jsonBody, lockTokenOf, pathParam } from '../request';
+import { jsonResponse, noContent } from '../responses';
+import type { RouteHandler } from './items';
+
+/** The optional `{ "ttlSeconds": n }` body of acquire and renew. */
+const ttlOf = (event: APIGatewayProxyEventV2): number | undefined => {
+  if (!event.body) return undefined;
+  const { value } = jsonBody(event, [JSON_TYPE]);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BadRequestError('the body must be an object such as {"ttlSeconds": 30}');
+  }
+  const { ttlSeconds } = value;
+  if (ttlSeconds !== undefined && typeof ttlSeconds !== 'number') {
+    throw new BadRequestError('ttlSeconds must be a number');
+  }
+  return ttlSeconds;
+};
+
+const requiredToken = (event: APIGatewayProxyEventV2) => {
+  const token = lockTokenOf(event);
+  if (!token) throw new BadRequestError('this call needs the Lock-Token of the lease');
+  return token;
+};
+
+const target = (event: APIGatewayProxyEventV2) => ({
+  collection: pathParam(event, 'collection'),
+  id: pathParam(event, 'id'),
+});
+
+const grantResponse = (grant: Grant) => {
+  const lockToken = formatLockToken(grant.token);
+  return jsonResponse(
+    200,
+    {
+      lockToken,
+      fencingToken: grant.token.fencing,
+      expiresAt: new Date(grant.expiresAt).toISOString(),
+      ttlSeconds: grant.ttlSeconds,
+    },
+    { 'lock-token': lockToken },
+  );
+};
+
+export const acquireLock: RouteHandler = async (event, { leases, tenant }) => {
+  const { collection, id } = target(event);
+  return grantResponse(await leases.acquire(tenant, collection, id, ttlOf(event)));
+};
+
+export const renewLock: RouteHandler = async (event, { leases, tenant }) => {
+  const { collection, id } = target(event);
+  const token = requiredToken(event);
+  return grantResponse(await leases.renew(tenant, collection, id, token, ttlOf(event)));
+};
+
+export const releaseLock: RouteHandler = async (event, { leases, tenant }) => {
+  const { collection, id } = target(event);
+  await leases.release(tenant, collection, id, requiredToken(event));
+  return noContent();
+};
