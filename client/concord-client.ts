@@ -1,6 +1,8 @@
 import { type CallScope, openScope } from './call-scope';
-import { toPage, toVersioned, toWriteResult } from './representation';
+import { runWithLock } from './lock-loop';
+import { toLease, toPage, toVersioned, toWriteResult } from './representation';
 import {
+  acquireLockSpec,
   createSpec,
   deleteSpec,
   getSpec,
@@ -8,6 +10,8 @@ import {
   listSpec,
   MERGE_PATCH,
   patchSpec,
+  releaseLockSpec,
+  renewLockSpec,
   replaceSpec,
 } from './request-specs';
 import { abortableSleep, DEFAULT_CONFLICT_BACKOFF, DEFAULT_RETRY_POLICY } from './retry';
@@ -20,7 +24,9 @@ import type {
   IdempotentWriteOptions,
   JsonObject,
   JsonPatchOperation,
+  Lease,
   ListOptions,
+  LockOptions,
   Mutator,
   Page,
   PatchOptions,
@@ -28,6 +34,7 @@ import type {
   SleepFn,
   UpdateOptions,
   VersionedDocument,
+  WithLockOptions,
   WriteResult,
 } from './types';
 import { runUpdate } from './update-loop';
@@ -186,6 +193,54 @@ export class ConcordClient {
       };
       return runUpdate<T>(steps, mutate, policy);
     });
+  }
+
+  /**
+   * `POST …/lock`: takes the document's lease. Rejects with a `ConflictError`
+   * `lock-held` (its `Retry-After` says when the lease ends at the latest)
+   * while another client holds it.
+   */
+  acquireLock(collection: string, id: string, options: LockOptions = {}): Promise<Lease> {
+    return this.#call(acquireLockSpec(collection, id, options), options, toLease);
+  }
+
+  /** `PUT …/lock`: extends your lease; fails once another client took the lease. */
+  renewLock(
+    collection: string,
+    id: string,
+    lockToken: string,
+    options: LockOptions = {},
+  ): Promise<Lease> {
+    return this.#call(renewLockSpec(collection, id, lockToken, options), options, toLease);
+  }
+
+  /** `DELETE …/lock`: ends your lease (a lease that already ended is fine). */
+  releaseLock(collection: string, id: string, lockToken: string, options: CallOptions = {}) {
+    return this.#call(releaseLockSpec(collection, id, lockToken), options, () => undefined);
+  }
+
+  /**
+   * Runs `work` while holding the document's lease: waits up to `waitMs` for
+   * it, renews it in the background, and always releases it. Pass
+   * `lease.lockToken` as `lockToken` on the writes `work` makes; `signal`
+   * aborts if a renewal fails, i.e. the lease may be lost.
+   */
+  withLock<R>(
+    collection: string,
+    id: string,
+    work: (lease: Lease, signal: AbortSignal) => Promise<R>,
+    options: WithLockOptions = {},
+  ): Promise<R> {
+    const { waitMs = 30_000, ...lockOptions } = options;
+    const steps = {
+      acquire: () => this.acquireLock(collection, id, lockOptions),
+      renew: (token: string) => this.renewLock(collection, id, token, lockOptions),
+      release: (token: string) => this.releaseLock(collection, id, token),
+      wait: (ms: number) => this.#sleep(ms, options.signal ?? new AbortController().signal),
+      now: () => Date.now(),
+      random: this.#random,
+    };
+    return runWithLock(steps, work, waitMs);
   }
 
   #call<R>(spec: RequestSpec, options: CallOptions, read: (raw: RawResponse) => R): Promise<R> {

@@ -4,7 +4,7 @@
  */
 import { InvalidResponseError } from './errors';
 import type { RawResponse } from './transport';
-import type { EntityTag, JsonObject, Page, VersionedDocument, WriteResult } from './types';
+import type { EntityTag, JsonObject, Lease, Page, VersionedDocument, WriteResult } from './types';
 
 /** Quotes a bare tag or version so `ifMatch: 7` and `ifMatch: '7'` both mean `"7"`. */
 export function formatEntityTag(tag: EntityTag): string {
@@ -41,6 +41,27 @@ export function toWriteResult<T extends object = JsonObject>(raw: RawResponse): 
     created: raw.status === 201,
     location: raw.headers.get('location') ?? undefined,
     replayed: raw.headers.get('idempotent-replayed') === 'true',
+  };
+}
+
+export function toLease(raw: RawResponse): Lease {
+  const body = raw.body as Partial<Record<keyof Lease, unknown>> | undefined;
+  if (
+    typeof body?.lockToken !== 'string' ||
+    typeof body.fencingToken !== 'number' ||
+    typeof body.expiresAt !== 'string' ||
+    typeof body.ttlSeconds !== 'number'
+  ) {
+    throw invalid(
+      raw.status,
+      'Expected a lease with lockToken, fencingToken, expiresAt, ttlSeconds',
+    );
+  }
+  return {
+    lockToken: body.lockToken,
+    fencingToken: body.fencingToken,
+    expiresAt: new Date(body.expiresAt),
+    ttlSeconds: body.ttlSeconds,
   };
 }
 

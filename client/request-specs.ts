@@ -9,6 +9,7 @@ import type {
   EntityTag,
   IdempotentWriteOptions,
   ListOptions,
+  LockOptions,
   PatchOptions,
   ReplaceOptions,
 } from './types';
@@ -52,7 +53,7 @@ export function replaceSpec(
   return {
     method: 'PUT',
     path: itemPath(collection, id),
-    headers,
+    headers: withLockToken(headers, options.lockToken),
     body: document,
     idempotencyKey: options.idempotencyKey,
   };
@@ -68,7 +69,7 @@ export function patchSpec(
   return {
     method: 'PATCH',
     path: itemPath(collection, id),
-    headers: { 'if-match': formatEntityTag(options.ifMatch) },
+    headers: withLockToken({ 'if-match': formatEntityTag(options.ifMatch) }, options.lockToken),
     body,
     contentType,
     idempotencyKey: keyFor(options),
@@ -79,7 +80,7 @@ export function deleteSpec(collection: string, id: string, options: DeleteOption
   return {
     method: 'DELETE',
     path: itemPath(collection, id),
-    headers: { 'if-match': formatEntityTag(options.ifMatch) },
+    headers: withLockToken({ 'if-match': formatEntityTag(options.ifMatch) }, options.lockToken),
     idempotencyKey: options.idempotencyKey,
   };
 }
@@ -90,6 +91,41 @@ export function listSpec(collection: string, options: ListOptions): RequestSpec 
     path: collectionPath(collection),
     query: { limit: options.limit, cursor: options.cursor },
   };
+}
+
+/** `POST …/lock`: not retried after an unknown outcome, as a second lease would be refused. */
+export function acquireLockSpec(collection: string, id: string, options: LockOptions): RequestSpec {
+  return {
+    method: 'POST',
+    path: `${itemPath(collection, id)}/lock`,
+    ...(options.ttlSeconds !== undefined ? { body: { ttlSeconds: options.ttlSeconds } } : {}),
+  };
+}
+
+export function renewLockSpec(
+  collection: string,
+  id: string,
+  lockToken: string,
+  options: LockOptions,
+): RequestSpec {
+  return {
+    method: 'PUT',
+    path: `${itemPath(collection, id)}/lock`,
+    headers: { 'lock-token': lockToken },
+    ...(options.ttlSeconds !== undefined ? { body: { ttlSeconds: options.ttlSeconds } } : {}),
+  };
+}
+
+export function releaseLockSpec(collection: string, id: string, lockToken: string): RequestSpec {
+  return {
+    method: 'DELETE',
+    path: `${itemPath(collection, id)}/lock`,
+    headers: { 'lock-token': lockToken },
+  };
+}
+
+function withLockToken(headers: Record<string, string>, lockToken: string | undefined) {
+  return lockToken === undefined ? headers : { ...headers, 'lock-token': lockToken };
 }
 
 function keyFor(options: IdempotentWriteOptions): string | undefined {

@@ -62,6 +62,8 @@ export interface IdempotentWriteOptions extends CallOptions {
    * is then never retried after a network error or 5xx).
    */
   idempotencyKey?: string | false;
+  /** The `lockToken` of a lease you hold, to write through it. */
+  lockToken?: string;
 }
 
 /** Options of PUT and DELETE: a key is only sent when you pass one. */
@@ -72,6 +74,28 @@ export interface RepeatableWriteOptions extends CallOptions {
    * would be refused with a version-mismatch caused by itself.
    */
   idempotencyKey?: string;
+  /** The `lockToken` of a lease you hold, to write through it. */
+  lockToken?: string;
+}
+
+/** A held lease, as acquire and renew answer. */
+export interface Lease {
+  /** Send as `lockToken` on writes (the `Lock-Token` header) and to renew or release. */
+  readonly lockToken: string;
+  /** Grows with every acquisition of this document's lease. */
+  readonly fencingToken: number;
+  readonly expiresAt: Date;
+  readonly ttlSeconds: number;
+}
+
+export interface LockOptions extends CallOptions {
+  /** Lease length in seconds (server default 30, at most 300). */
+  ttlSeconds?: number;
+}
+
+export interface WithLockOptions extends LockOptions {
+  /** How long to keep trying while another client holds the lease (default 30 s). */
+  waitMs?: number;
 }
 
 /** Precondition of a replace: version-checked overwrite, or create-only. */
