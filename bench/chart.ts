@@ -115,17 +115,16 @@ export const renderContentionChart = (series: readonly ChartSeries[]): string =>
     },
   ];
   const legendY = TOP + PLOT_H + 62;
-  const legend = [
-    ...series.map((s, i) => ({ text: s.label, color: s.color, dash: '', i })),
-    { text: 'leases: not available yet', color: '#aaa', dash: ' stroke-dasharray="4 3"', i: 3 },
-  ].map(({ text, color, dash, i }) => {
-    const lx = 70 + (i % 2) * 420;
-    const ly = legendY + Math.floor(i / 2) * 20;
-    return [
-      `<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${dash}/>`,
-      `<text x="${lx + 32}" y="${ly + 4}" ${FONT}>${escapeXml(text)}</text>`,
-    ].join('\n');
-  });
+  const legend = series
+    .map((s, i) => ({ text: s.label, color: s.color, dash: '', i }))
+    .map(({ text, color, dash, i }) => {
+      const lx = 70 + (i % 2) * 420;
+      const ly = legendY + Math.floor(i / 2) * 20;
+      return [
+        `<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${dash}/>`,
+        `<text x="${lx + 32}" y="${ly + 4}" ${FONT}>${escapeXml(text)}</text>`,
+      ].join('\n');
+    });
   const height = legendY + 40;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}">`,

@@ -155,7 +155,33 @@ export const runItemsBench = async (
       'PATCH retried, same key (replay)',
       () => request('PATCH', `/v1/items/${idemId}`, idemPatch, { n: 1 }),
     ],
+    ['POST lock (acquire a lease)', () => lockCall('POST')],
+    ['POST lock, lease held (409)', () => request('POST', `/v1/items/${idemId}/lock`)],
+    [
+      'PUT without Lock-Token, leased (409)',
+      () => request('PUT', `/v1/items/${idemId}`, { 'if-match': '"2"' }, { n: 2 }),
+    ],
+    [
+      'PUT with Lock-Token',
+      () =>
+        request(
+          'PUT',
+          `/v1/items/${idemId}`,
+          { 'if-match': '"2"', 'lock-token': lockToken },
+          { n: 2 },
+        ),
+    ],
+    ['PUT lock (renew)', () => lockCall('PUT')],
+    ['DELETE lock (release)', () => lockCall('DELETE')],
   ];
+  let lockToken = '';
+  /** Lease calls on the idempotency document; acquire remembers the token for the rest. */
+  async function lockCall(method: 'POST' | 'PUT' | 'DELETE') {
+    const headers: Record<string, string> = method === 'POST' ? {} : { 'lock-token': lockToken };
+    const response = await request(method, `/v1/items/${idemId}/lock`, headers);
+    if (method === 'POST') lockToken = JSON.parse(String(response.body)).lockToken;
+    return response;
+  }
   const callRows: string[] = [];
   for (const [name, run] of operations) {
     calls = [];
