@@ -21,6 +21,7 @@ export const CORS = {
     'RateLimit',
     'RateLimit-Policy',
     'Idempotent-Replayed',
+    'Lock-Token',
     'WWW-Authenticate',
   ],
   maxAgeSeconds: 600,
