@@ -33,6 +33,14 @@ export const send = async (
   };
 };
 
+export type SendOptions = NonNullable<Parameters<typeof send>[3]>;
+
+/** `send` bound to a base URL and an API key's headers (which per-call headers may override). */
+export const authedSender =
+  (baseUrl: string, auth: Record<string, string>) =>
+  (method: string, path: string, options: SendOptions = {}): Promise<Answer> =>
+    send(baseUrl, method, path, { ...options, headers: { ...auth, ...options.headers } });
+
 /** A fresh id per test, so tests never depend on each other. */
 export const freshId = (): string => uniqueName('doc');
 

@@ -4,12 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../functions/core/key-admin';
-import { type Answer, freshId, problemType, send } from '../helpers/http';
+import { type Answer, authedSender, freshId, problemType, send } from '../helpers/http';
 import { startApi, type TestApi } from '../helpers/local-api';
 
 let api: TestApi;
-const call = (method: string, path: string, options: Parameters<typeof send>[3] = {}) =>
-  send(api.baseUrl, method, path, { ...options, headers: { ...api.headers, ...options.headers } });
+const call: ReturnType<typeof authedSender> = (...args) =>
+  authedSender(api.baseUrl, api.headers)(...args);
 const key = () => `key-${freshId()}`;
 
 beforeAll(async () => {

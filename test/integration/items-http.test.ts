@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config';
-import { freshId, PROBLEM, problemType, send } from '../helpers/http';
+import { type Answer, authedSender, freshId, PROBLEM, problemType } from '../helpers/http';
 import { startApi, type TestApi } from '../helpers/local-api';
 
 let api: TestApi;
-const call = (method: string, path: string, options: Parameters<typeof send>[3] = {}) =>
-  send(api.baseUrl, method, path, { ...options, headers: { ...api.headers, ...options.headers } });
+const call: ReturnType<typeof authedSender> = (...args) =>
+  authedSender(api.baseUrl, api.headers)(...args);
 
 const create = async (doc: Record<string, unknown> = {}) => {
   const id = freshId();
@@ -14,7 +14,7 @@ const create = async (doc: Record<string, unknown> = {}) => {
   return id;
 };
 
-const expectProblem = (answer: Awaited<ReturnType<typeof send>>, status: number, type: string) => {
+const expectProblem = (answer: Answer, status: number, type: string) => {
   expect(answer.status).toBe(status);
   expect(answer.headers.get('content-type')).toBe(PROBLEM);
   expect(answer.body).toMatchObject({

@@ -3,23 +3,23 @@
  * DynamoDB Local: exactly one winner, no lost update.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshId, send } from '../helpers/http';
+import { type Answer, authedSender, freshId } from '../helpers/http';
 import { startApi, type TestApi } from '../helpers/local-api';
 
 const RACERS = 25;
 let api: TestApi;
-const call = (method: string, path: string, options: Parameters<typeof send>[3] = {}) =>
-  send(api.baseUrl, method, path, { ...options, headers: { ...api.headers, ...options.headers } });
+const call: ReturnType<typeof authedSender> = (...args) =>
+  authedSender(api.baseUrl, api.headers)(...args);
 
 beforeAll(async () => {
   api = await startApi();
 });
 afterAll(() => api.close());
 
-const race = (request: (racer: number) => ReturnType<typeof send>) =>
+const race = (request: (racer: number) => Promise<Answer>) =>
   Promise.allSettled(Array.from({ length: RACERS }, (_, racer) => request(racer)));
 
-const answers = (results: PromiseSettledResult<Awaited<ReturnType<typeof send>>>[]) =>
+const answers = (results: PromiseSettledResult<Answer>[]) =>
   results.map((r) => {
     if (r.status === 'rejected') throw r.reason;
     return r.value;

@@ -3,12 +3,12 @@
  * expiry and takeover with a larger fencing token, stale tokens refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Answer, freshId, problemType, send } from '../helpers/http';
+import { type Answer, authedSender, freshId, problemType } from '../helpers/http';
 import { startApi, type TestApi } from '../helpers/local-api';
 
 let api: TestApi;
-const call = (method: string, path: string, options: Parameters<typeof send>[3] = {}) =>
-  send(api.baseUrl, method, path, { ...options, headers: { ...api.headers, ...options.headers } });
+const call: ReturnType<typeof authedSender> = (...args) =>
+  authedSender(api.baseUrl, api.headers)(...args);
 
 beforeAll(async () => {
   api = await startApi();
