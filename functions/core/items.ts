@@ -143,13 +143,6 @@ export const createItemService = ({
   };
 
   const idempotent = createIdempotentWriter(store);
-  /** Requests whose earlier answer was just looked for, so the write need not look again. */
-  const replayChecked = new WeakSet<IdempotencyRequest>();
-  const checkReplay = async (tenant: string, idem: IdempotencyRequest) => {
-    const earlier = await idempotent.replay(tenant, idem);
-    replayChecked.add(idem);
-    return earlier;
-  };
 
   /**
    * One conditional write; a refused condition becomes the error that
@@ -162,7 +155,8 @@ export const createItemService = ({
     unleased: WriteCondition,
     p: Preconditions,
     options: WriteOptions,
-    current?: StoredItem,
+    /** What the caller already did: read the document, looked for an earlier answer. */
+    done: { current?: StoredItem; replayChecked?: boolean } = {},
   ): Promise<WriteResult> => {
     // Every write also respects leases: only the holder writes while one is held.
     const condition: WriteCondition = {
@@ -170,13 +164,7 @@ export const createItemService = ({
       lease: { now: now(), ...(options.lockToken ? { token: options.lockToken } : {}) },
     };
     const idem = options.idempotency;
-    // Callers that pass `current` (patch) or check first (create) have looked for a replay already.
-    if (idem) {
-      return idempotent.write(key, body, condition, p, idem, {
-        ...(current ? { current } : {}),
-        replayChecked: replayChecked.has(idem),
-      });
-    }
+    if (idem) return idempotent.write(key, body, condition, p, idem, done);
     try {
       const { item, existed } = await store.write(key, body, condition);
       return { item: viewOf(item), created: !existed };
@@ -206,14 +194,15 @@ export const createItemService = ({
       const c = collection(name);
       const idem = options.idempotency;
       // A retry answers with the first result, even though its new id would differ.
-      const earlier = idem && (await checkReplay(tenant, idem));
+      const earlier = idem && (await idempotent.replay(tenant, idem));
       if (earlier) return earlier;
       const fields = bodyFields(value);
       if (fields.version !== undefined) throw new BadRequestError('a new document has no version');
       const id = fields.id ?? newId();
       checkId(id);
       const body = storedBody(c, value);
-      return write({ tenant, collection: name, id }, body, { mustBeAbsent: true }, {}, options);
+      const key = { tenant, collection: name, id };
+      return write(key, body, { mustBeAbsent: true }, {}, options, { replayChecked: true });
     },
 
     /** Replaces (or, with `If-None-Match: *` or an opted-out collection, creates) a document. */
@@ -268,7 +257,7 @@ export const createItemService = ({
       checkPatch(patch);
       const idem = options.idempotency;
       // The first answer, even if the version it was checked against is gone by now.
-      const earlier = idem && (await checkReplay(tenant, idem));
+      const earlier = idem && (await idempotent.replay(tenant, idem));
       if (earlier) return earlier;
       const pre = patch.format === 'merge' ? withBodyVersion(patch.value, id, p) : p;
       requirePrecondition(c, pre);
@@ -295,7 +284,10 @@ export const createItemService = ({
         }
         const condition = { ...clientCondition, versionIn: [current.version] };
         try {
-          return await write(key, storedBody(c, patched), condition, pre, options, current);
+          return await write(key, storedBody(c, patched), condition, pre, options, {
+            current,
+            replayChecked: true,
+          });
         } catch (error) {
           // Nobody pinned a version: re-apply to the newer document instead of failing.
           const retry = !pinned && attempt < UNPINNED_PATCH_ATTEMPTS;
