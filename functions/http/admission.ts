@@ -9,7 +9,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { AccessService, Admission } from '../core/access';
 import type { Principal, Scope } from '../core/api-keys';
 import { rateHeaders } from './rate-headers';
-import { type Route, routeKey, routes } from './routes';
+import { type Route, routeFor } from './routes';
 
 type Middleware = middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 
@@ -17,7 +17,6 @@ type Middleware = middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStr
 export const scopeOf = (route: Pick<Route, 'method'>): Scope =>
   route.method === 'GET' || route.method === 'HEAD' ? 'read' : 'write';
 
-const byRouteKey = new Map(routes.map((route) => [routeKey(route), route]));
 /** Keyed by the event object itself: nothing a client sends can set it. */
 const admissions = new WeakMap<APIGatewayProxyEventV2, Admission>();
 
@@ -38,7 +37,7 @@ export const admission = (access: AccessService): Middleware => {
   };
   return {
     before: async (request) => {
-      const route = byRouteKey.get(request.event.routeKey);
+      const route = routeFor(request.event.routeKey);
       if (!route?.auth) return;
       const admitted = await access.admit(request.event.headers?.authorization, scopeOf(route));
       admissions.set(request.event, admitted);

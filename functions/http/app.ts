@@ -35,7 +35,7 @@ import { acquireLock, releaseLock, renewLock } from './handlers/locks';
 import { getOpenApi } from './handlers/openapi';
 import { cors, headWithoutBody, problems } from './middleware';
 import { matchRoute } from './route-match';
-import { type HandlerName, routeKey, routes } from './routes';
+import { type HandlerName, routeFor } from './routes';
 
 export interface AppDependencies {
   readonly config: ConcordConfig;
@@ -88,19 +88,18 @@ export const createHttpHandler = ({ config, store, keys }: AppDependencies): Htt
     },
   });
   const access = createAccessService({ keys });
-  const byRouteKey = new Map(routes.map((route) => [routeKey(route), HANDLERS[route.handler]]));
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(cors())
     .use(headWithoutBody())
     .use(admission(access))
     .use(problems(config.profile))
     .handler(async (event) => {
-      const route = byRouteKey.get(event.routeKey);
+      const route = routeFor(event.routeKey);
       if (!route) throw unmatched(event);
       const principal = principalOf(event);
       // Public routes never read tenant data; a route that does always has a principal.
       const tenant = principal?.tenant ?? PUBLIC_TENANT;
-      return route(event, { items, leases, tenant });
+      return HANDLERS[route.handler](event, { items, leases, tenant });
     });
   return handler as unknown as HttpHandler;
 };

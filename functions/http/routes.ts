@@ -144,3 +144,8 @@ export const routes: readonly Route[] = [
 /** The API Gateway route key of a route, e.g. `GET /v1/{collection}`. */
 export const routeKey = (route: Pick<Route, 'method' | 'path'>): string =>
   `${route.method} ${route.path}`;
+
+const byRouteKey = new Map(routes.map((route) => [routeKey(route), route]));
+
+/** The route an API Gateway route key names; undefined for `$default` and unknown keys. */
+export const routeFor = (key: string): Route | undefined => byRouteKey.get(key);
