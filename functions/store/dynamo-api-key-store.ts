@@ -18,7 +18,7 @@ import {
   buildScanKeys,
   KEY_ATTRIBUTES,
 } from './api-key-requests';
-import { translateFailures } from './failures';
+import { translateFailures, updatedRecord } from './failures';
 import { TABLE_KEYS } from './keys';
 
 const toRecord = (item: Record<string, unknown>): ApiKeyRecord => ({
@@ -37,14 +37,13 @@ const toRecord = (item: Record<string, unknown>): ApiKeyRecord => ({
 });
 
 /** Sends one admission write; a refused condition carries the record as it was. */
-const admitting = async (send: () => Promise<{ Attributes?: Record<string, unknown> }>) => {
-  const { Attributes } = await translateFailures(
-    send,
-    (item) => new KeyConditionFailedError(item ? toRecord(item) : undefined),
+const admitting = async (send: () => Promise<{ Attributes?: Record<string, unknown> }>) =>
+  toRecord(
+    await updatedRecord(
+      send,
+      (item) => new KeyConditionFailedError(item ? toRecord(item) : undefined),
+    ),
   );
-  if (!Attributes) throw new Error('UpdateItem returned no attributes');
-  return toRecord(Attributes);
-};
 
 /** The DynamoDB implementation of the API key port. */
 export const createDynamoApiKeyStore = ({

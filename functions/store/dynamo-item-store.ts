@@ -11,7 +11,7 @@ import { BadRequestError, IdempotencyInFlightError } from '../core/errors';
 import { IdempotencyRecordExistsError, type IdempotentResult } from '../core/idempotency';
 import { ConditionFailedError, type ItemStore, type StoredItem } from '../core/items-model';
 import { ID_PATTERN } from '../core/limits';
-import { translateFailures } from './failures';
+import { translateFailures, updatedRecord } from './failures';
 import {
   buildAcquireLease,
   buildGetIdempotency,
@@ -55,11 +55,8 @@ const decodeCursor = (cursor: string): string => {
 };
 
 /** A lease write returns the item after it; a refusal carries the item as it was. */
-const leaseWrite = async (send: () => Promise<{ Attributes?: Record<string, unknown> }>) => {
-  const { Attributes } = await translateFailures(send);
-  if (!Attributes) throw new Error('UpdateItem returned no attributes');
-  return toStoredItem(Attributes);
-};
+const leaseWrite = async (send: () => Promise<{ Attributes?: Record<string, unknown> }>) =>
+  toStoredItem(await updatedRecord(send));
 
 /** The DynamoDB implementation of the items storage port: one request per write. */
 export const createDynamoItemStore = ({

@@ -64,3 +64,16 @@ export const translateFailures = async <T>(
     throw error;
   }
 };
+
+/**
+ * Sends an UpdateItem that asks for `ReturnValues: ALL_NEW` and returns the
+ * record after the write, translating failures as {@link translateFailures}.
+ */
+export const updatedRecord = async (
+  send: () => Promise<{ Attributes?: Record<string, unknown> }>,
+  conditionFailed?: (item: Record<string, unknown> | undefined) => Error,
+): Promise<Record<string, unknown>> => {
+  const { Attributes } = await translateFailures(send, conditionFailed);
+  if (!Attributes) throw new Error('UpdateItem returned no attributes');
+  return Attributes;
+};
