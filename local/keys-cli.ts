@@ -25,7 +25,13 @@ import {
   LOCAL_REGION,
   startDynamoLocal,
 } from './dynamo-local';
-import { ENDPOINT_FILE, LOCAL_TABLE_NAME, PROJECT_ROOT } from './paths';
+import {
+  configPathFromEnv,
+  dataDirFromEnv,
+  dynamoDbPath,
+  ENDPOINT_FILE,
+  LOCAL_TABLE_NAME,
+} from './paths';
 
 const USAGE = `usage: npm run keys -- <create|list|revoke> [options]
   create --tenant T [--scopes read,write] [--quota N] [--window SECONDS] [--name TEXT]
@@ -39,9 +45,8 @@ class UsageError extends Error {}
 
 /** Quota and window defaults: the `rateLimit` of the configuration `npm start` uses. */
 const configuredRateLimit = (): RateLimitConfig => {
-  const path = resolve(process.env.CONCORD_CONFIG || join(PROJECT_ROOT, 'concord.config.json'));
   try {
-    return parseConfig(JSON.parse(readFileSync(path, 'utf8'))).rateLimit;
+    return parseConfig(JSON.parse(readFileSync(configPathFromEnv(), 'utf8'))).rateLimit;
   } catch {
     return DEFAULT_RATE_LIMIT;
   }
@@ -77,7 +82,7 @@ const openStore = async (
   let local = existsSync(endpointFile) ? readFileSync(endpointFile, 'utf8').trim() : '';
   if (!local || !(await reachable(local))) {
     // No running `npm start`: open the same data folder for this command only.
-    dynamo = await startDynamoLocal({ path: join(dataDir, 'dynamodb') });
+    dynamo = await startDynamoLocal({ path: dynamoDbPath(dataDir) });
     local = dynamo.endpoint;
   }
   const client = createDocumentClient({
@@ -114,9 +119,7 @@ const run = async (argv: string[]): Promise<void> => {
   if (!command || !['create', 'list', 'revoke'].includes(command)) throw new UsageError(USAGE);
   if (command === 'create' && !values.tenant) throw new UsageError('create needs --tenant');
   if (command === 'revoke' && !arg) throw new UsageError('revoke needs a KEY_ID (see list)');
-  const dataDir = resolve(
-    values['data-dir'] ?? (process.env.CONCORD_DATA_DIR || join(PROJECT_ROOT, '.concord')),
-  );
+  const dataDir = values['data-dir'] !== undefined ? resolve(values['data-dir']) : dataDirFromEnv();
   if (values.endpoint && !values.table) throw new UsageError('--endpoint goes with --table');
   const { store, close } = await openStore(values.table, values.endpoint, dataDir);
   try {

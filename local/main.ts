@@ -4,7 +4,7 @@
  * DYNAMODB_PORT (see README).
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { ConfigError, parseConfig } from '../functions/core/config';
 import { createHttpHandler } from '../functions/http/app';
@@ -23,7 +23,13 @@ import {
   startDynamoLocal,
 } from './dynamo-local';
 import { JavaMissingError } from './java';
-import { ENDPOINT_FILE, LOCAL_TABLE_NAME, PROJECT_ROOT } from './paths';
+import {
+  configPathFromEnv,
+  dataDirFromEnv,
+  dynamoDbPath,
+  ENDPOINT_FILE,
+  LOCAL_TABLE_NAME,
+} from './paths';
 import { createLocalServer, type LocalHandler, type LocalServer, PortInUseError } from './server';
 
 const TABLE_NAME = LOCAL_TABLE_NAME;
@@ -59,10 +65,8 @@ const main = async (): Promise<void> => {
   const port = portFrom('PORT', 3000) ?? 3000;
   const host = process.env.HOST || '127.0.0.1';
   const dynamoPort = portFrom('DYNAMODB_PORT', undefined);
-  const dataDir = resolve(process.env.CONCORD_DATA_DIR || join(PROJECT_ROOT, '.concord'));
-  const config = readConfig(
-    resolve(process.env.CONCORD_CONFIG || join(PROJECT_ROOT, 'concord.config.json')),
-  );
+  const dataDir = dataDirFromEnv();
+  const config = readConfig(configPathFromEnv());
 
   // Listen before starting Java, so a busy port fails in milliseconds, not
   // after a JVM start; requests arriving meanwhile wait for the handler.
@@ -96,7 +100,7 @@ const main = async (): Promise<void> => {
 
   try {
     dynamo = await startDynamoLocal({
-      path: join(dataDir, 'dynamodb'),
+      path: dynamoDbPath(dataDir),
       ...(dynamoPort ? { port: dynamoPort } : {}),
     });
     const admin = localDynamoClient(dynamo.endpoint);
