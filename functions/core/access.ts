@@ -11,7 +11,7 @@ import {
   type Principal,
   type Scope,
 } from './api-keys';
-import { ForbiddenError, RateLimitedError, UnauthorizedError } from './errors';
+import { ForbiddenError, RateLimitedError, retryAfterSeconds, UnauthorizedError } from './errors';
 
 export interface RateState {
   readonly policy: string;
@@ -50,15 +50,13 @@ const bearerToken = (authorization: string | undefined): string => {
   return token;
 };
 
-const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
-
 /** The rate state after an admission, from the record the write returned. */
 const stateAfter = (record: ApiKeyRecord, now: number): RateState => ({
   policy: RATE_POLICY_NAME,
   quota: record.quota,
   windowSeconds: record.windowSeconds,
   remaining: Math.max(0, Math.floor((now - record.allowAt) / record.intervalMs) + 1),
-  resetSeconds: seconds(record.tat - now),
+  resetSeconds: retryAfterSeconds(record.tat - now),
 });
 
 /** Creates the admission service. */
@@ -107,7 +105,7 @@ export const createAccessService = ({ keys, now = Date.now }: AccessOptions) => 
               quota: current.quota,
               windowSeconds: current.windowSeconds,
               remaining: 0,
-              resetSeconds: seconds(current.allowAt - at),
+              resetSeconds: retryAfterSeconds(current.allowAt - at),
             });
           }
           tryBusy = isBusy;

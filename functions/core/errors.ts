@@ -29,6 +29,9 @@ export type ErrorCode =
 /** Which HTTP precondition header a failure came from, if any (the strict profile answers 412). */
 export type PreconditionSource = 'if-match' | 'if-none-match';
 
+/** A wait in milliseconds as a Retry-After value: whole seconds, at least one. */
+export const retryAfterSeconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
+
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;
   /** Whether the same request may succeed if simply sent again later. */

@@ -12,6 +12,7 @@ import {
   LockLostError,
   NotFoundError,
   type PreconditionSource,
+  retryAfterSeconds,
   VersionMismatchError,
 } from './errors';
 import { type StoredItem, viewOf, type WriteCondition } from './items-model';
@@ -101,7 +102,7 @@ export const explainLease = (
     return new LockHeldError(
       'another client holds a lease on this document',
       held.expiresAt,
-      Math.max(1, Math.ceil((held.expiresAt - now) / 1000)),
+      retryAfterSeconds(held.expiresAt - now),
     );
   }
   if (token && (current.fencing ?? 0) !== token.fencing) {
