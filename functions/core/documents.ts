@@ -3,9 +3,21 @@
  * finite numbers, bounded depth and size. Iterative, so a hostile deep
  * document cannot exhaust the stack.
  */
-import { PayloadTooLargeError, ValidationError, type ValidationIssue } from './errors';
+import {
+  BadRequestError,
+  PayloadTooLargeError,
+  ValidationError,
+  type ValidationIssue,
+} from './errors';
 import type { JsonObject } from './items-model';
-import { MAX_DEPTH, MAX_DOCUMENT_BYTES } from './limits';
+import { ID_PATTERN, MAX_DEPTH, MAX_DOCUMENT_BYTES } from './limits';
+
+/** Refuses ids outside the documented charset and length. */
+export const checkId = (id: string): void => {
+  if (!ID_PATTERN.test(id)) {
+    throw new BadRequestError(`an id must match ${ID_PATTERN.source}`);
+  }
+};
 
 /** Fields the server manages; they are part of every representation. */
 export const RESERVED_FIELDS = ['id', 'version'] as const;

@@ -8,7 +8,7 @@
  */
 import { ulid } from 'ulid';
 import type { CollectionConfig, ConcordConfig } from './config';
-import { toStoredBody } from './documents';
+import { checkId, toStoredBody } from './documents';
 import {
   BadRequestError,
   DomainError,
@@ -30,7 +30,7 @@ import {
   viewOf,
   type WriteCondition,
 } from './items-model';
-import { DEFAULT_PAGE_SIZE, ID_PATTERN, MAX_PAGE_SIZE } from './limits';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
 import { applyPatch, checkPatch, type Patch } from './patch';
 import {
   explainCondition,
@@ -77,12 +77,6 @@ interface Collection {
 
 /** A patch retried this often when the client did not pin a version and others keep winning. */
 const UNPINNED_PATCH_ATTEMPTS = 3;
-
-const checkId = (id: string): void => {
-  if (!ID_PATTERN.test(id)) {
-    throw new BadRequestError(`an id must match ${ID_PATTERN.source}`);
-  }
-};
 
 /** Reads `id` and `version` from a client document; they must agree with the request. */
 const bodyFields = (value: JsonValue): { id?: string; version?: number } => {
@@ -184,6 +178,10 @@ export const createItemService = ({
   };
 
   return {
+    /** Throws NotFoundError unless the collection is declared. */
+    assertCollection(name: string): void {
+      collection(name);
+    },
     /** Creates a document whose id (from the body, or a new ULID) must not exist yet. */
     async create(
       tenant: string,

@@ -5,6 +5,7 @@
  * that lost its lease (a stale token) is refused by the write's own condition.
  */
 import { randomBytes } from 'node:crypto';
+import { checkId } from './documents';
 import { BadRequestError, LockLostError, NotFoundError } from './errors';
 import {
   ConditionFailedError,
@@ -13,7 +14,6 @@ import {
   type LockToken,
   type StoredItem,
 } from './items-model';
-import { ID_PATTERN } from './limits';
 import { explainLease } from './preconditions';
 
 export const DEFAULT_LEASE_SECONDS = 30;
@@ -62,7 +62,7 @@ export interface LeaseServiceOptions {
 export const createLeaseService = ({ store, collection, now = Date.now }: LeaseServiceOptions) => {
   const keyOf = (tenant: string, name: string, id: string): ItemKey => {
     collection(name);
-    if (!ID_PATTERN.test(id)) throw new BadRequestError(`an id must match ${ID_PATTERN.source}`);
+    checkId(id);
     return { tenant, collection: name, id };
   };
 

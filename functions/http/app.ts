@@ -80,13 +80,7 @@ export type HttpHandler = (
 /** Builds the handler for all routes over the given configuration and store. */
 export const createHttpHandler = ({ config, store, keys }: AppDependencies): HttpHandler => {
   const items = createItemService({ config, store });
-  const declared = new Set(config.collections.map((c) => c.name));
-  const leases = createLeaseService({
-    store,
-    collection: (name) => {
-      if (!declared.has(name)) throw new NotFoundError(`no collection "${name}"`);
-    },
-  });
+  const leases = createLeaseService({ store, collection: items.assertCollection });
   const access = createAccessService({ keys });
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(cors())
