@@ -2,6 +2,7 @@
  * The collection configuration, read by the CDK stack and the local server
  * from one file (`concord.config.json`) and checked here once for both.
  */
+import { isPlainObject } from './documents';
 import { COLLECTION_PATTERN, RESERVED_COLLECTIONS } from './limits';
 
 export type HttpProfile = 'default' | 'strict-http';
@@ -35,7 +36,7 @@ const positiveInteger = (value: unknown, max: number): value is number =>
 
 const parseRateLimit = (raw: unknown): RateLimitConfig => {
   if (raw === undefined) return DEFAULT_RATE_LIMIT;
-  if (!isRecord(raw)) throw new ConfigError('rateLimit must be an object');
+  if (!isPlainObject(raw)) throw new ConfigError('rateLimit must be an object');
   const {
     windowSeconds = DEFAULT_RATE_LIMIT.windowSeconds,
     defaultQuota = DEFAULT_RATE_LIMIT.defaultQuota,
@@ -56,14 +57,11 @@ export class ConfigError extends Error {
   }
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const COLLECTION_KEYS = new Set(['name', 'schema', 'requirePrecondition']);
 
 const parseCollection = (raw: unknown, index: number): CollectionConfig => {
   const where = `collections[${index}]`;
-  if (!isRecord(raw)) throw new ConfigError(`${where} must be an object`);
+  if (!isPlainObject(raw)) throw new ConfigError(`${where} must be an object`);
   for (const key of Object.keys(raw)) {
     if (!COLLECTION_KEYS.has(key)) throw new ConfigError(`${where} has unknown key "${key}"`);
   }
@@ -72,7 +70,7 @@ const parseCollection = (raw: unknown, index: number): CollectionConfig => {
     throw new ConfigError(`${where}.name must match ${COLLECTION_PATTERN}`);
   }
   if (RESERVED_COLLECTIONS.has(name)) throw new ConfigError(`"${name}" is a reserved name`);
-  if (schema !== undefined && !isRecord(schema)) {
+  if (schema !== undefined && !isPlainObject(schema)) {
     throw new ConfigError(`${where}.schema must be a JSON Schema object`);
   }
   if (requirePrecondition !== undefined && typeof requirePrecondition !== 'boolean') {
@@ -87,7 +85,7 @@ const parseCollection = (raw: unknown, index: number): CollectionConfig => {
 
 /** Checks raw configuration (parsed JSON) and fills defaults. */
 export const parseConfig = (raw: unknown): ConcordConfig => {
-  if (!isRecord(raw)) throw new ConfigError('the top level must be an object');
+  if (!isPlainObject(raw)) throw new ConfigError('the top level must be an object');
   const profile = raw.profile ?? 'default';
   if (profile !== 'default' && profile !== 'strict-http') {
     throw new ConfigError('profile must be "default" or "strict-http"');

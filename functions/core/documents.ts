@@ -26,7 +26,7 @@ export const RESERVED_FIELDS = ['id', 'version'] as const;
 export const escapePointer = (key: string): string =>
   key.replaceAll('~', '~0').replaceAll('/', '~1');
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Problems with any parsed JSON value (depth, non-finite numbers), as JSON Pointers. */
@@ -99,5 +99,3 @@ export const toStoredBody = (value: unknown): JsonObject => {
   }
   return body;
 };
-
-export { isPlainObject };

@@ -16,9 +16,6 @@ export const TABLE_KEYS = {
 /** The environment variable that names the table in Lambda and locally. */
 export const TABLE_NAME_ENV = 'TABLE_NAME';
 
-/** The tenant every request belongs to until API keys assign one. */
-export const DEFAULT_TENANT = 'default';
-
 const SEPARATOR = '#';
 
 /** Partition of one tenant's collection: all of its documents, one query away. */
