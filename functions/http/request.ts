@@ -98,6 +98,12 @@ export const pathParam = (event: APIGatewayProxyEventV2, name: string): string =
   return value;
 };
 
+/** The collection and id of a document route (`/v1/{collection}/{id}…`). */
+export const documentTarget = (event: APIGatewayProxyEventV2) => ({
+  collection: pathParam(event, 'collection'),
+  id: pathParam(event, 'id'),
+});
+
 export const queryParam = (event: APIGatewayProxyEventV2, name: string): string | undefined =>
   event.queryStringParameters?.[name];
 

@@ -7,6 +7,7 @@ import type { ItemService } from '../../core/items';
 import type { LeaseService } from '../../core/leases';
 import type { Patch } from '../../core/patch';
 import {
+  documentTarget,
   JSON_PATCH_TYPE,
   JSON_TYPE,
   jsonBody,
@@ -37,11 +38,6 @@ export type RouteHandler = (
   scope: RequestScope,
 ) => Promise<Response>;
 
-const target = (event: APIGatewayProxyEventV2) => ({
-  collection: pathParam(event, 'collection'),
-  id: pathParam(event, 'id'),
-});
-
 export const createItem: RouteHandler = async (event, { items, tenant }) => {
   const collection = pathParam(event, 'collection');
   const { value } = jsonBody(event, [JSON_TYPE]);
@@ -53,7 +49,7 @@ export const createItem: RouteHandler = async (event, { items, tenant }) => {
 };
 
 export const replaceItem: RouteHandler = async (event, { items, tenant }) => {
-  const { collection, id } = target(event);
+  const { collection, id } = documentTarget(event);
   const preconditions = preconditionsOf(event);
   const { value } = jsonBody(event, [JSON_TYPE]);
   const result = await items.replace(
@@ -71,7 +67,7 @@ export const replaceItem: RouteHandler = async (event, { items, tenant }) => {
 };
 
 export const getItem: RouteHandler = async (event, { items, tenant }) => {
-  const { collection, id } = target(event);
+  const { collection, id } = documentTarget(event);
   const result = await items.read(tenant, collection, id, preconditionsOf(event));
   return result.status === 'not-modified'
     ? notModified(result.item)
@@ -79,7 +75,7 @@ export const getItem: RouteHandler = async (event, { items, tenant }) => {
 };
 
 export const patchItem: RouteHandler = async (event, { items, tenant }) => {
-  const { collection, id } = target(event);
+  const { collection, id } = documentTarget(event);
   const preconditions = preconditionsOf(event);
   const { mediaType, value } = jsonBody(event, [MERGE_PATCH_TYPE, JSON_PATCH_TYPE]);
   const patch: Patch = { format: mediaType === JSON_PATCH_TYPE ? 'json' : 'merge', value };
@@ -95,7 +91,7 @@ export const patchItem: RouteHandler = async (event, { items, tenant }) => {
 };
 
 export const deleteItem: RouteHandler = async (event, { items, tenant }) => {
-  const { collection, id } = target(event);
+  const { collection, id } = documentTarget(event);
   const { replayed } = await items.remove(
     tenant,
     collection,

@@ -2,7 +2,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { BadRequestError } from '../../core/errors';
 import { formatLockToken, type Grant } from '../../core/leases';
-import { JSON_TYPE, jsonBody, lockTokenOf, pathParam } from '../request';
+import { documentTarget, JSON_TYPE, jsonBody, lockTokenOf } from '../request';
 import { jsonResponse, noContent } from '../responses';
 import type { RouteHandler } from './items';
 
@@ -26,11 +26,6 @@ const requiredToken = (event: APIGatewayProxyEventV2) => {
   return token;
 };
 
-const target = (event: APIGatewayProxyEventV2) => ({
-  collection: pathParam(event, 'collection'),
-  id: pathParam(event, 'id'),
-});
-
 const grantResponse = (grant: Grant) => {
   const lockToken = formatLockToken(grant.token);
   return jsonResponse(
@@ -46,18 +41,18 @@ const grantResponse = (grant: Grant) => {
 };
 
 export const acquireLock: RouteHandler = async (event, { leases, tenant }) => {
-  const { collection, id } = target(event);
+  const { collection, id } = documentTarget(event);
   return grantResponse(await leases.acquire(tenant, collection, id, ttlOf(event)));
 };
 
 export const renewLock: RouteHandler = async (event, { leases, tenant }) => {
-  const { collection, id } = target(event);
+  const { collection, id } = documentTarget(event);
   const token = requiredToken(event);
   return grantResponse(await leases.renew(tenant, collection, id, token, ttlOf(event)));
 };
 
 export const releaseLock: RouteHandler = async (event, { leases, tenant }) => {
-  const { collection, id } = target(event);
+  const { collection, id } = documentTarget(event);
   await leases.release(tenant, collection, id, requiredToken(event));
   return noContent();
 };
