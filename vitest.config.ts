@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The stress suite has its own command and configuration.
+    exclude: ['test/stress/**', '**/node_modules/**'],
     // One in-memory DynamoDB Local for the whole run; tests get its endpoint via inject().
     globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 30_000,
