@@ -6,9 +6,16 @@
  */
 import type { Operation } from 'fast-json-patch';
 import jsonPatch from 'fast-json-patch';
-import { BadRequestError, PatchTestFailedError, ValidationError } from './errors';
+import { utf8Length } from './documents';
+import {
+  BadRequestError,
+  DomainError,
+  PatchTestFailedError,
+  PayloadTooLargeError,
+  ValidationError,
+} from './errors';
 import type { ItemView, JsonObject, JsonValue } from './items-model';
-import { MAX_PATCH_OPERATIONS } from './limits';
+import { MAX_DOCUMENT_BYTES, MAX_PATCH_OPERATIONS } from './limits';
 
 export type Patch =
   | { readonly format: 'merge'; readonly value: JsonValue }
@@ -71,12 +78,71 @@ const describePatchError = (
   return { index: 0, pointer: '', name: 'OPERATION_PATH_INVALID' };
 };
 
+/**
+ * Most bytes a patch may copy and measure while it applies: copies are where
+ * a small patch turns into a large document (every `copy` of the root doubles
+ * it), so their cost is bounded as they happen, not after.
+ */
+export const MAX_PATCH_WORK_BYTES = 16 * MAX_DOCUMENT_BYTES;
+
+const jsonSize = (value: unknown): number =>
+  value === undefined ? 0 : utf8Length(JSON.stringify(value));
+
+/** What an operation may add to the document, without applying it. */
+const growthOf = (document: unknown, op: Operation): number => {
+  if (op.op === 'add' || op.op === 'replace') return jsonSize(op.value);
+  if (op.op !== 'copy') return 0;
+  try {
+    return jsonSize(jsonPatch.getValueByPointer(document, op.from));
+  } catch {
+    return 0; // An unresolvable `from` fails validation when the operation applies.
+  }
+};
+
+/**
+ * Applies operations one at a time, keeping an upper bound of the document's
+ * size: once it passes the stored-document limit the real size is measured,
+ * and the patch stops with 413 as soon as the document would be too large, or
+ * with 422 when it has copied and measured too much on the way.
+ */
+const applyBounded = (document: JsonObject, operations: readonly Operation[]): JsonValue => {
+  let current: unknown = structuredClone(document);
+  let bound = jsonSize(current);
+  let work = 0;
+  for (const [index, op] of operations.entries()) {
+    const growth = growthOf(current, op);
+    work += growth;
+    if (bound + growth > MAX_DOCUMENT_BYTES) {
+      bound = jsonSize(current);
+      work += bound;
+      if (bound + growth > MAX_DOCUMENT_BYTES) {
+        throw new PayloadTooLargeError(
+          `operation ${index} would make the document larger than ${MAX_DOCUMENT_BYTES} bytes`,
+          MAX_DOCUMENT_BYTES,
+        );
+      }
+    }
+    if (work > MAX_PATCH_WORK_BYTES) {
+      throw new ValidationError('the patch copies too much data', [
+        {
+          pointer: `/${index}`,
+          message: `operations 0 to ${index} copy more than ${MAX_PATCH_WORK_BYTES} bytes`,
+        },
+      ]);
+    }
+    current = jsonPatch.applyOperation(current, op, true, true, true, index).newDocument;
+    bound += growth;
+  }
+  return current as JsonValue;
+};
+
 /** Applies a JSON Patch to a representation; a failed `test` is a conflict with the current state. */
 export const applyJsonPatch = (current: ItemView, value: JsonValue): JsonValue => {
   const operations = checkOperations(value);
   try {
-    return jsonPatch.applyPatch(current.document, operations, true, false).newDocument;
+    return applyBounded(current.document, operations);
   } catch (error) {
+    if (error instanceof DomainError) throw error;
     const { index, pointer, name } = describePatchError(error, operations);
     if (name === 'TEST_OPERATION_FAILED') {
       throw new PatchTestFailedError(

@@ -2,9 +2,16 @@ import { describe, expect, it } from 'vitest';
 import {
   BadRequestError,
   PatchTestFailedError,
+  PayloadTooLargeError,
   ValidationError,
 } from '../../../functions/core/errors';
-import { type ItemView, type JsonValue, viewOf } from '../../../functions/core/items-model';
+import {
+  type ItemView,
+  type JsonObject,
+  type JsonValue,
+  viewOf,
+} from '../../../functions/core/items-model';
+import { MAX_DOCUMENT_BYTES } from '../../../functions/core/limits';
 import {
   applyJsonPatch,
   applyMergePatch,
@@ -19,6 +26,9 @@ const view: ItemView = viewOf({
   body: { title: 'Hello', tags: ['a', 'b'], nested: { x: 1 } },
   updatedAt: '2024-01-01T00:00:00.000Z',
 });
+
+const stored = (body: JsonObject) =>
+  viewOf({ id: 'doc-1', version: 1, deleted: false, body, updatedAt: '2024-01-01T00:00:00.000Z' });
 
 const caught = (fn: () => unknown): unknown => {
   try {
@@ -173,6 +183,63 @@ describe('applyJsonPatch', () => {
     );
     expect(error).toBeInstanceOf(ValidationError);
     expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+});
+
+describe('applyJsonPatch bounds', () => {
+  const rootCopies = (n: number): JsonValue =>
+    Array.from({ length: n }, (_, i) => ({ op: 'copy', from: '', path: `/x${i}` }));
+
+  it('stops root copies that double the document with 413, before the document grows past the limit', () => {
+    const error = caught(() => applyJsonPatch(view, rootCopies(24)));
+    expect(error).toBeInstanceOf(PayloadTooLargeError);
+    expect((error as PayloadTooLargeError).limitBytes).toBe(MAX_DOCUMENT_BYTES);
+    expect((error as Error).message).toMatch(/^operation \d+ would make the document larger/);
+  });
+
+  it('stops copies of one large member into many paths with 413', () => {
+    const big = stored({ big: 'x'.repeat(100_000) });
+    const ops = Array.from({ length: 10 }, (_, i) => ({
+      op: 'copy',
+      from: '/big',
+      path: `/c${i}`,
+    }));
+    expect(caught(() => applyJsonPatch(big, ops))).toBeInstanceOf(PayloadTooLargeError);
+  });
+
+  it('refuses a copy that would not fit beside its source, even when a later remove would shrink it back', () => {
+    const big = stored({ big: 'x'.repeat(300_000) });
+    const ops: JsonValue = Array.from(
+      { length: 400 },
+      (_, i): JsonValue =>
+        i % 2 === 0 ? { op: 'copy', from: '/big', path: '/tmp' } : { op: 'remove', path: '/tmp' },
+    );
+    const error = caught(() => applyJsonPatch(big, ops));
+    expect(error).toBeInstanceOf(PayloadTooLargeError);
+  });
+
+  it('refuses a patch whose copies add up past the work bound with 422', () => {
+    const mid = stored({ mid: 'x'.repeat(20_000) });
+    const ops: JsonValue = Array.from(
+      { length: 600 },
+      (_, i): JsonValue =>
+        i % 2 === 0 ? { op: 'copy', from: '/mid', path: '/tmp' } : { op: 'remove', path: '/tmp' },
+    );
+    const error = caught(() => applyJsonPatch(mid, ops));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).errors[0]?.message).toMatch(/copy more than/);
+  });
+
+  it('still applies copies whose result fits', () => {
+    const result = applyJsonPatch(view, rootCopies(3)) as Record<string, unknown>;
+    expect(Object.keys(result)).toEqual(expect.arrayContaining(['x0', 'x1', 'x2']));
+    expect(JSON.stringify(result).length).toBeLessThan(MAX_DOCUMENT_BYTES);
+  });
+
+  it('leaves the representation it was given unchanged', () => {
+    const before = JSON.stringify(view.document);
+    applyJsonPatch(view, [{ op: 'add', path: '/title', value: 'changed' }]);
+    expect(JSON.stringify(view.document)).toBe(before);
   });
 });
 
