@@ -12,10 +12,17 @@ import {
 import type { JsonObject } from './items-model';
 import { ID_PATTERN, MAX_DEPTH, MAX_DOCUMENT_BYTES } from './limits';
 
-/** Refuses ids outside the documented charset and length. */
+/**
+ * Refuses ids outside the documented charset and length, and the dot
+ * segments `.` and `..`: URL normalisation (RFC 3986 §5.2.4) removes them, so
+ * no standard client could ever address such a document.
+ */
 export const checkId = (id: string): void => {
   if (!ID_PATTERN.test(id)) {
     throw new BadRequestError(`an id must match ${ID_PATTERN.source}`);
+  }
+  if (id === '.' || id === '..') {
+    throw new BadRequestError('an id cannot be "." or "..": URLs cannot carry them');
   }
 };
 
