@@ -27,7 +27,7 @@ export type ErrorCode =
   | 'unavailable';
 
 /** Which HTTP precondition header a failure came from, if any (the strict profile answers 412). */
-export type PreconditionSource = 'if-match' | 'if-none-match';
+export type PreconditionSource = 'if-match' | 'if-none-match' | 'if-unmodified-since';
 
 /** A wait in milliseconds as a Retry-After value: whole seconds, at least one. */
 export const retryAfterSeconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
@@ -48,6 +48,13 @@ export class BadRequestError extends DomainError {
 
 export class NotFoundError extends DomainError {
   readonly code = 'not-found';
+  constructor(
+    message: string,
+    /** Set when an `If-Match` named a document that does not exist (412 in the strict profile). */
+    readonly precondition?: PreconditionSource,
+  ) {
+    super(message);
+  }
 }
 
 export class MethodNotAllowedError extends DomainError {

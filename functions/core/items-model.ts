@@ -50,6 +50,8 @@ export interface ItemView {
   readonly id: string;
   readonly version: number;
   readonly etag: string;
+  /** ISO time of the version's write: the `Last-Modified` of the representation. */
+  readonly updatedAt?: string;
   /** The representation: the document with `id` and `version` set by the server. */
   readonly document: JsonObject;
 }
@@ -75,6 +77,11 @@ export interface WriteCondition {
    * a presented token must carry the current fencing token.
    */
   readonly lease?: { readonly now: number; readonly token?: LockToken };
+  /**
+   * A live item must have been last modified before this ISO time
+   * (If-Unmodified-Since); absent and deleted items pass.
+   */
+  readonly modifiedBefore?: string;
 }
 
 export interface ListPage {
@@ -128,8 +135,11 @@ export interface ItemStore {
   readIdempotency(tenant: string, keyHash: string): Promise<IdempotencyRecord | undefined>;
   /** Takes a lease on a live document that no one holds at `now`. Returns the item after. */
   acquireLease(key: ItemKey, leaseId: string, expiresAt: number, now: number): Promise<StoredItem>;
-  /** Extends the lease `token` names, unless another lease was taken since. */
-  renewLease(key: ItemKey, token: LockToken, expiresAt: number): Promise<StoredItem>;
+  /**
+   * Extends the lease `token` names while it lasts at `now`: an expired lease
+   * is over even when nobody took another, since others could write meanwhile.
+   */
+  renewLease(key: ItemKey, token: LockToken, expiresAt: number, now: number): Promise<StoredItem>;
   /** Ends the lease `token` names, unless another lease was taken since. */
   releaseLease(key: ItemKey, token: LockToken): Promise<StoredItem>;
   /** Live items of one tenant's collection in id order. */
@@ -148,5 +158,6 @@ export const viewOf = (item: StoredItem): ItemView => ({
   id: item.id,
   version: item.version,
   etag: etagOf(item.version),
+  ...(item.updatedAt ? { updatedAt: item.updatedAt } : {}),
   document: { id: item.id, version: item.version, ...item.body },
 });

@@ -35,6 +35,7 @@ import { applyPatch, checkPatch, type Patch } from './patch';
 import {
   explainCondition,
   hasPrecondition,
+  notModifiedSince,
   type Preconditions,
   weakVersions,
   writeCondition,
@@ -171,9 +172,15 @@ export const createItemService = ({
     }
   };
 
-  const readLive = async (key: ItemKey): Promise<StoredItem> => {
+  /** The live document; an If-Match naming a missing one is a failed precondition too. */
+  const readLive = async (key: ItemKey, p: Preconditions): Promise<StoredItem> => {
     const item = await store.get(key);
-    if (!item || item.deleted) throw new NotFoundError(`no document "${key.id}"`);
+    if (!item || item.deleted) {
+      throw new NotFoundError(
+        `no document "${key.id}"`,
+        p.ifMatch !== undefined ? 'if-match' : undefined,
+      );
+    }
     return item;
   };
 
@@ -220,22 +227,30 @@ export const createItemService = ({
       return write({ tenant, collection: name, id }, storedBody(c, value), condition, pre, options);
     },
 
-    /** Reads a live document; evaluates If-Match, then If-None-Match (RFC 9110 §13.2.2). */
+    /**
+     * Reads a live document, evaluating If-Match, If-Unmodified-Since,
+     * If-None-Match and If-Modified-Since in RFC 9110 §13.2.2 order.
+     */
     async read(tenant: string, name: string, id: string, p: Preconditions): Promise<ReadResult> {
       collection(name);
       checkId(id);
-      const item = await readLive({ tenant, collection: name, id });
-      const failure = explainCondition(writeCondition({ ifMatch: p.ifMatch }), item, p);
+      const item = await readLive({ tenant, collection: name, id }, p);
+      const { ifMatch, ifUnmodifiedSince, ifNoneMatch } = p;
+      const failure = explainCondition(
+        writeCondition({
+          ...(ifMatch !== undefined ? { ifMatch } : {}),
+          ...(ifUnmodifiedSince !== undefined ? { ifUnmodifiedSince } : {}),
+        }),
+        item,
+        p,
+      );
       if (failure) throw failure;
       const view = viewOf(item);
-      const { ifNoneMatch } = p;
-      if (
-        ifNoneMatch !== undefined &&
-        (ifNoneMatch === '*' || weakVersions(ifNoneMatch).includes(item.version))
-      ) {
-        return { status: 'not-modified', item: view };
-      }
-      return { status: 'ok', item: view };
+      const unchanged =
+        ifNoneMatch !== undefined
+          ? ifNoneMatch === '*' || weakVersions(ifNoneMatch).includes(item.version)
+          : notModifiedSince(p, item);
+      return { status: unchanged ? 'not-modified' : 'ok', item: view };
     },
 
     /**
@@ -263,7 +278,7 @@ export const createItemService = ({
       const key = { tenant, collection: name, id };
       const pinned = clientCondition.versionIn !== undefined;
       for (let attempt = 1; ; attempt++) {
-        const current = await readLive(key);
+        const current = await readLive(key, pre);
         const failure = explainCondition(clientCondition, current, pre);
         if (failure) throw failure;
         const view = viewOf(current);

@@ -91,7 +91,11 @@ export const createLeaseService = ({ store, collection, now = Date.now }: LeaseS
       }
     },
 
-    /** Extends the caller's lease; refused once another lease has been taken. */
+    /**
+     * Extends the caller's lease while it lasts. Once it expired it is gone
+     * (409 lock-lost), even if nobody took another: others may have written
+     * in the gap, so the holder must acquire again and get a new fencing token.
+     */
     async renew(
       tenant: string,
       name: string,
@@ -103,7 +107,7 @@ export const createLeaseService = ({ store, collection, now = Date.now }: LeaseS
       const ttl = ttlOf(ttlSeconds);
       const at = now();
       try {
-        return grantOf(await store.renewLease(key, token, at + ttl * 1000), ttl);
+        return grantOf(await store.renewLease(key, token, at + ttl * 1000, at), ttl);
       } catch (error) {
         throw explain(error, token, at);
       }

@@ -31,6 +31,10 @@ export interface Preconditions {
   readonly ifNoneMatch?: TagSet;
   /** A `version` inside the request body: an If-Match that is not an HTTP header. */
   readonly bodyVersion?: number;
+  /** `If-Unmodified-Since` as epoch milliseconds (whole seconds); invalid dates never get here. */
+  readonly ifUnmodifiedSince?: number;
+  /** `If-Modified-Since` as epoch milliseconds (whole seconds), for reads. */
+  readonly ifModifiedSince?: number;
 }
 
 /** A version that no item ever has: stands for tags that cannot match. */
@@ -52,8 +56,36 @@ export const weakVersions = (tags: readonly EntityTag[]): number[] => {
   return known.length > 0 ? known : [NO_VERSION];
 };
 
+/**
+ * Whether the request carries an entity-tag precondition, the only kind that
+ * protects against lost updates (dates have one-second resolution), so the
+ * only kind that satisfies a collection's `requirePrecondition`.
+ */
 export const hasPrecondition = (p: Preconditions): boolean =>
   p.ifMatch !== undefined || p.ifNoneMatch !== undefined || p.bodyVersion !== undefined;
+
+/** Milliseconds of the `Last-Modified` second of a time: HTTP dates have no fractions. */
+const wholeSecond = (iso: string): number => Math.floor(Date.parse(iso) / 1000) * 1000;
+
+/**
+ * RFC 9110 §13.1.4: a date condition applies only without an entity-tag one
+ * (§13.2.2 step 2); the write must then find the document last modified no
+ * later than that second.
+ */
+const modifiedBefore = (p: Preconditions): string | undefined =>
+  p.ifUnmodifiedSince === undefined || p.ifMatch !== undefined || p.bodyVersion !== undefined
+    ? undefined
+    : new Date(p.ifUnmodifiedSince + 1000).toISOString();
+
+/**
+ * RFC 9110 §13.1.3 and §13.2.2 step 4: a read answers 304 when the
+ * document was not modified after the `If-Modified-Since` second. Only without
+ * If-None-Match, which takes precedence.
+ */
+export const notModifiedSince = (p: Preconditions, item: StoredItem): boolean =>
+  p.ifNoneMatch === undefined &&
+  p.ifModifiedSince !== undefined &&
+  wholeSecond(item.updatedAt) <= p.ifModifiedSince;
 
 /** The If-Match header is to blame only when the version fails the header's own tags. */
 const versionSource = (p: Preconditions, version: number): PreconditionSource | undefined =>
@@ -72,10 +104,12 @@ export const writeCondition = (p: Preconditions, base: WriteCondition = {}): Wri
     versionIn = [p.bodyVersion];
   }
   const mustExist = base.mustExist || p.ifMatch !== undefined || p.bodyVersion !== undefined;
+  // Both at once (If-Match with If-None-Match: *, or a PATCH or DELETE with
+  // If-None-Match: *) can never hold: the database refuses the write and
+  // returns the document, and explainCondition says which header failed
+  // (RFC 9110 §13.2.2: a failed precondition, not a malformed request).
   const mustBeAbsent = base.mustBeAbsent || p.ifNoneMatch === '*';
-  if (mustExist && mustBeAbsent) {
-    throw new BadRequestError('a write cannot require the document both to exist and be absent');
-  }
+  const before = modifiedBefore(p);
   return {
     ...(mustExist ? { mustExist } : {}),
     ...(mustBeAbsent ? { mustBeAbsent } : {}),
@@ -83,6 +117,7 @@ export const writeCondition = (p: Preconditions, base: WriteCondition = {}): Wri
     ...(p.ifNoneMatch !== undefined && p.ifNoneMatch !== '*'
       ? { versionNotIn: weakVersions(p.ifNoneMatch) }
       : {}),
+    ...(before !== undefined ? { modifiedBefore: before } : {}),
   };
 };
 
@@ -127,19 +162,40 @@ export const explainCondition = (
   current: StoredItem | undefined,
   p: Preconditions = {},
 ): DomainError | undefined => {
-  if (condition.mustBeAbsent && isLive(current)) {
+  if (!isLive(current)) {
+    if (!condition.mustExist) return undefined;
+    // An If-Match on a missing document is a failed precondition (RFC 9110
+    // §13.1.1): the strict profile answers 412, the default one 404.
+    const source = p.ifMatch !== undefined ? 'if-match' : undefined;
+    return new NotFoundError('no such document', source);
+  }
+  // A plain create (POST, or PUT with only If-None-Match: *) finds the id taken.
+  if (condition.mustBeAbsent && !condition.versionIn) {
     const source = p.ifNoneMatch === '*' ? 'if-none-match' : undefined;
     return new AlreadyExistsError(`"${current.id}" already exists`, viewOf(current), source);
   }
-  if (condition.mustExist && !isLive(current)) return new NotFoundError('no such document');
-  if (!isLive(current)) return undefined;
   const leaseFailure = condition.lease && explainLease(condition.lease, current);
   if (leaseFailure) return leaseFailure;
+  // RFC 9110 §13.2.2: If-Match first, then If-Unmodified-Since, then If-None-Match.
   if (condition.versionIn && !condition.versionIn.includes(current.version)) {
     return new VersionMismatchError(
       `the document is at version ${current.version}`,
       viewOf(current),
       versionSource(p, current.version),
+    );
+  }
+  if (condition.modifiedBefore !== undefined && current.updatedAt >= condition.modifiedBefore) {
+    return new VersionMismatchError(
+      `the document was modified at ${current.updatedAt}, after If-Unmodified-Since`,
+      viewOf(current),
+      'if-unmodified-since',
+    );
+  }
+  if (condition.mustBeAbsent) {
+    return new AlreadyExistsError(
+      `"${current.id}" exists, and If-None-Match: * requires that it does not`,
+      viewOf(current),
+      'if-none-match',
     );
   }
   if (condition.versionNotIn?.includes(current.version)) {

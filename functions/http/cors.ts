@@ -11,6 +11,8 @@ export const CORS = {
     'Content-Type',
     'If-Match',
     'If-None-Match',
+    'If-Modified-Since',
+    'If-Unmodified-Since',
     'Idempotency-Key',
     'Lock-Token',
   ],

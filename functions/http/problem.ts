@@ -15,6 +15,7 @@ import {
   LockHeldError,
   LockLostError,
   MethodNotAllowedError,
+  NotFoundError,
   PatchTestFailedError,
   PayloadTooLargeError,
   RateLimitedError,
@@ -58,7 +59,8 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
 /** The strict-HTTP profile answers failed `If-Match` / `If-None-Match` headers with 412. */
 const statusFor = (error: DomainError, profile: HttpProfile): number => {
   const preconditionFailed =
-    error instanceof StateConflictError && error.precondition !== undefined;
+    (error instanceof StateConflictError || error instanceof NotFoundError) &&
+    error.precondition !== undefined;
   if (profile === 'strict-http' && preconditionFailed) return 412;
   return STATUS[error.code].status;
 };

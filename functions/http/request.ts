@@ -19,27 +19,110 @@ import { MAX_REQUEST_BYTES } from '../core/limits';
 import type { EntityTag, Preconditions, TagSet } from '../core/preconditions';
 
 const MAX_TAGS = 20;
-/** RFC 9110 §8.8.3: entity-tag = [ W/ ] DQUOTE *etagc DQUOTE, in a comma list. */
-const TAG = /\s*(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)/y;
+/** RFC 9110 §8.8.3: entity-tag = [ W/ ] DQUOTE *etagc DQUOTE. */
+const TAG = /(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"/y;
+/** Optional white space and empty list elements (RFC 9110 §5.6.1.2: parse and ignore them). */
+const SEPARATORS = /[ \t]*(?:,[ \t]*)*/y;
 
 /** Parses an `If-Match` / `If-None-Match` value; undefined when the header is absent. */
 export const parseTagSet = (name: string, value: string | undefined): TagSet | undefined => {
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   if (trimmed === '*') return '*';
+  const malformed = () =>
+    new BadRequestError(`${name} must be * or a list of entity tags such as "7"`);
   const tags: EntityTag[] = [];
-  TAG.lastIndex = 0;
-  while (TAG.lastIndex < trimmed.length) {
+  let at = 0;
+  const skipSeparators = (): number => {
+    SEPARATORS.lastIndex = at;
+    SEPARATORS.exec(trimmed);
+    return SEPARATORS.lastIndex;
+  };
+  at = skipSeparators();
+  while (at < trimmed.length) {
+    TAG.lastIndex = at;
     const match = TAG.exec(trimmed);
-    if (!match) break;
+    if (!match) throw malformed();
     tags.push({ weak: match[1] !== undefined, opaque: match[2] ?? '' });
     if (tags.length > MAX_TAGS)
       throw new BadRequestError(`${name} names more than ${MAX_TAGS} tags`);
+    at = TAG.lastIndex;
+    const next = skipSeparators();
+    // Two tags need a comma between them, not just white space.
+    if (next < trimmed.length && !trimmed.slice(at, next).includes(',')) throw malformed();
+    at = next;
   }
-  if (tags.length === 0 || TAG.lastIndex !== trimmed.length) {
-    throw new BadRequestError(`${name} must be * or a list of entity tags such as "7"`);
-  }
+  if (tags.length === 0) throw malformed();
   return tags;
+};
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const LONG_DAY = '(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)';
+const MONTH = `(${MONTHS.join('|')})`;
+const TIME = '(\\d{2}):(\\d{2}):(\\d{2})';
+/** The three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7). */
+const IMF_FIXDATE = new RegExp(`^${DAY}, (\\d{2}) ${MONTH} (\\d{4}) ${TIME} GMT$`);
+const RFC850_DATE = new RegExp(`^${LONG_DAY}, (\\d{2})-${MONTH}-(\\d{2}) ${TIME} GMT$`);
+const ASCTIME_DATE = new RegExp(`^${DAY} ${MONTH} ([ \\d]\\d) ${TIME} (\\d{4})$`);
+
+interface DateParts {
+  readonly day: string;
+  readonly month: string;
+  readonly year: number;
+  readonly h: string;
+  readonly m: string;
+  readonly s: string;
+}
+
+const dateParts = (text: string): DateParts | undefined => {
+  const fixdate = IMF_FIXDATE.exec(text);
+  if (fixdate) {
+    const [, day = '', month = '', year = '', h = '', m = '', s = ''] = fixdate;
+    return { day, month, year: Number(year), h, m, s };
+  }
+  const rfc850 = RFC850_DATE.exec(text);
+  if (rfc850) {
+    const [, day = '', month = '', year = '', h = '', m = '', s = ''] = rfc850;
+    // Two-digit years more than 50 years in the future are in the past (§5.6.7).
+    const thisYear = new Date().getUTCFullYear();
+    let full = Math.floor(thisYear / 100) * 100 + Number(year);
+    if (full > thisYear + 50) full -= 100;
+    return { day, month, year: full, h, m, s };
+  }
+  const asctime = ASCTIME_DATE.exec(text);
+  if (asctime) {
+    const [, month = '', day = '', h = '', m = '', s = '', year = ''] = asctime;
+    return { day: day.trim(), month, year: Number(year), h, m, s };
+  }
+  return undefined;
+};
+
+/**
+ * Parses an HTTP-date into epoch milliseconds; undefined when it is not one
+ * (RFC 9110 §13.1.3/§13.1.4: a recipient ignores an invalid date).
+ */
+export const parseHttpDate = (value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  const parts = dateParts(text);
+  if (!parts) return undefined;
+  const ms = Date.UTC(
+    parts.year,
+    MONTHS.indexOf(parts.month),
+    Number(parts.day),
+    Number(parts.h),
+    Number(parts.m),
+    Number(parts.s),
+  );
+  // Refuse dates that do not exist (31 Feb, 25:00:00) rather than roll them over.
+  const check = new Date(ms);
+  return check.getUTCDate() === Number(parts.day) &&
+    check.getUTCHours() === Number(parts.h) &&
+    check.getUTCMinutes() === Number(parts.m) &&
+    check.getUTCSeconds() === Number(parts.s)
+    ? ms
+    : undefined;
 };
 
 export const header = (event: APIGatewayProxyEventV2, name: string): string | undefined =>
@@ -48,10 +131,33 @@ export const header = (event: APIGatewayProxyEventV2, name: string): string | un
 export const preconditionsOf = (event: APIGatewayProxyEventV2): Preconditions => {
   const ifMatch = parseTagSet('If-Match', header(event, 'if-match'));
   const ifNoneMatch = parseTagSet('If-None-Match', header(event, 'if-none-match'));
+  const ifUnmodifiedSince = parseHttpDate(header(event, 'if-unmodified-since'));
+  const ifModifiedSince = parseHttpDate(header(event, 'if-modified-since'));
   return {
     ...(ifMatch !== undefined ? { ifMatch } : {}),
     ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}),
+    ...(ifUnmodifiedSince !== undefined ? { ifUnmodifiedSince } : {}),
+    ...(ifModifiedSince !== undefined ? { ifModifiedSince } : {}),
   };
+};
+
+const ENTITY_TAG_PRECONDITIONS = ['if-match', 'if-none-match', 'if-unmodified-since'] as const;
+
+/**
+ * Routes whose target has no entity tag or modification date of its own (a
+ * collection, a lease) cannot evaluate a precondition on it, and must not
+ * silently ignore one (RFC 9110 §13.1.1): such a request is refused.
+ * `If-Modified-Since` is ignored there, as §13.1.3 says for resources without
+ * a modification date.
+ */
+export const refusePreconditions = (event: APIGatewayProxyEventV2, target: string): void => {
+  const sent = ENTITY_TAG_PRECONDITIONS.find((name) => header(event, name) !== undefined);
+  if (sent) {
+    throw new BadRequestError(
+      `${target} has no version to compare: ${sent} does not apply here` +
+        ' (send preconditions to /v1/{collection}/{id})',
+    );
+  }
 };
 
 /**

@@ -17,12 +17,23 @@ export const jsonResponse = (
   body: JSON.stringify(body),
 });
 
-/** A document with its validator; writes and reads answer the same way. */
+/** `ETag` and, when the version's write time is known, `Last-Modified` (an HTTP-date). */
+const validators = (item: ItemView): Record<string, string> => {
+  const modified = item.updatedAt ? new Date(item.updatedAt) : undefined;
+  return {
+    etag: item.etag,
+    ...(modified && !Number.isNaN(modified.getTime())
+      ? { 'last-modified': modified.toUTCString() }
+      : {}),
+  };
+};
+
+/** A document with its validators; writes and reads answer the same way. */
 export const documentResponse = (
   statusCode: number,
   item: ItemView,
   headers: Record<string, string> = {},
-): Response => jsonResponse(statusCode, item.document, { etag: item.etag, ...headers });
+): Response => jsonResponse(statusCode, item.document, { ...validators(item), ...headers });
 
 /** `Idempotent-Replayed: true` on an answer that is the stored first answer. */
 export const replayHeaders = (replayed: boolean | undefined): Record<string, string> =>
@@ -31,7 +42,7 @@ export const replayHeaders = (replayed: boolean | undefined): Record<string, str
 /** RFC 9110 §15.4.5: a 304 carries the headers a 200 would, and no body. */
 export const notModified = (item: ItemView): Response => ({
   statusCode: 304,
-  headers: { etag: item.etag },
+  headers: validators(item),
   body: '',
 });
 

@@ -112,9 +112,9 @@ export const createDynamoItemStore = ({
     leaseWrite(() =>
       client.send(new UpdateCommand(buildAcquireLease(tableName, key, leaseId, expiresAt, at))),
     ),
-  renewLease: (key, token, expiresAt) =>
+  renewLease: (key, token, expiresAt, at) =>
     leaseWrite(() =>
-      client.send(new UpdateCommand(buildRenewLease(tableName, key, token, expiresAt))),
+      client.send(new UpdateCommand(buildRenewLease(tableName, key, token, expiresAt, at))),
     ),
   releaseLease: (key, token) =>
     leaseWrite(() => client.send(new UpdateCommand(buildReleaseLease(tableName, key, token)))),

@@ -81,6 +81,12 @@ export const conditionExpression = (
   if (condition.versionNotIn) {
     parts.push(`(${absent} OR NOT (#version IN (${list('out', condition.versionNotIn)})))`);
   }
+  if (condition.modifiedBefore !== undefined) {
+    // If-Unmodified-Since: ISO times of one format compare as strings.
+    parts.push(`(${absent} OR #updatedAt < :modifiedBefore)`);
+    values[':modifiedBefore'] = condition.modifiedBefore;
+    names['#updatedAt'] = ITEM_ATTRIBUTES.updatedAt;
+  }
   if (condition.expectedVersion === null) parts.push('attribute_not_exists(#version)');
   else if (condition.expectedVersion !== undefined) {
     parts.push('#version = :expected');
@@ -197,19 +203,20 @@ export const buildAcquireLease = (
     { ...LEASE_NAMES },
   );
 
-/** Extends the lease a token names, as long as no other lease was taken since. */
+/** Extends the lease a token names while it lasts: an expired lease is over, taken or not. */
 export const buildRenewLease = (
   tableName: string,
   key: ItemKey,
   token: LockToken,
   expiresAt: number,
+  now: number,
 ): UpdateCommandInput =>
   leaseUpdate(
     tableName,
     key,
     'SET #leaseExpiresAt = :expiresAt',
-    '#leaseId = :leaseId AND #fencing = :fencing',
-    { ':leaseId': token.leaseId, ':fencing': token.fencing, ':expiresAt': expiresAt },
+    '#leaseId = :leaseId AND #fencing = :fencing AND #leaseExpiresAt > :now',
+    { ':leaseId': token.leaseId, ':fencing': token.fencing, ':expiresAt': expiresAt, ':now': now },
     { ...LEASE_NAMES },
   );
 

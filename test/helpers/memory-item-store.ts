@@ -32,6 +32,9 @@ const holds = (condition: WriteCondition, current: StoredItem | undefined): bool
     if (current === undefined) return false;
     if (!condition.versionIn.some((v) => v === current.version)) return false;
   }
+  if (condition.modifiedBefore !== undefined && live) {
+    if (current.updatedAt >= condition.modifiedBefore) return false;
+  }
   if (condition.versionNotIn !== undefined && live) {
     if (condition.versionNotIn.some((v) => v === current.version)) return false;
   }
@@ -158,10 +161,10 @@ export const createMemoryItemStore = (
         },
       );
     },
-    async renewLease(key, token, expiresAt) {
+    async renewLease(key, token, expiresAt, at) {
       return leaseWrite(
         key,
-        (c) => tokenHolds(c, token),
+        (c) => tokenHolds(c, token) && c.lease !== undefined && c.lease.expiresAt > at,
         (c) => ({
           ...c,
           lease: { leaseId: token.leaseId, fencing: token.fencing, expiresAt },

@@ -125,7 +125,7 @@ describe('a throttled database', () => {
       attempts = 0;
       const answer = await send(server.url, method, path, {
         ...(method === 'POST' || method === 'PUT' ? { body: {} } : {}),
-        headers: { ...auth, 'if-none-match': '*' },
+        headers: { ...auth, ...(method === 'PUT' ? { 'if-none-match': '*' } : {}) },
       });
       expectUnavailable(answer);
     }

@@ -15,6 +15,7 @@ import {
   pathParam,
   preconditionsOf,
   queryParam,
+  refusePreconditions,
   writeOptionsOf,
 } from '../request';
 import {
@@ -40,6 +41,7 @@ export type RouteHandler = (
 
 export const createItem: RouteHandler = async (event, { items, tenant }) => {
   const collection = pathParam(event, 'collection');
+  refusePreconditions(event, 'POST to a collection');
   const { value } = jsonBody(event, [JSON_TYPE]);
   const { item, replayed } = await items.create(tenant, collection, value, writeOptionsOf(event));
   return documentResponse(201, item, {
@@ -104,6 +106,7 @@ export const deleteItem: RouteHandler = async (event, { items, tenant }) => {
 
 export const listItems: RouteHandler = async (event, { items, tenant }) => {
   const collection = pathParam(event, 'collection');
+  refusePreconditions(event, 'a collection listing');
   const limit = queryParam(event, 'limit');
   const cursor = queryParam(event, 'cursor');
   const page = await items.list(tenant, collection, {

@@ -2,7 +2,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { BadRequestError } from '../../core/errors';
 import { formatLockToken, type Grant } from '../../core/leases';
-import { documentTarget, JSON_TYPE, jsonBody, lockTokenOf } from '../request';
+import { documentTarget, JSON_TYPE, jsonBody, lockTokenOf, refusePreconditions } from '../request';
 import { jsonResponse, noContent } from '../responses';
 import type { RouteHandler } from './items';
 
@@ -18,6 +18,12 @@ const ttlOf = (event: APIGatewayProxyEventV2): number | undefined => {
     throw new BadRequestError('ttlSeconds must be a number');
   }
   return ttlSeconds;
+};
+
+/** A lease is no representation: document preconditions do not apply to it. */
+const leaseTarget = (event: APIGatewayProxyEventV2) => {
+  refusePreconditions(event, 'a lease');
+  return documentTarget(event);
 };
 
 const requiredToken = (event: APIGatewayProxyEventV2) => {
@@ -41,18 +47,18 @@ const grantResponse = (grant: Grant) => {
 };
 
 export const acquireLock: RouteHandler = async (event, { leases, tenant }) => {
-  const { collection, id } = documentTarget(event);
+  const { collection, id } = leaseTarget(event);
   return grantResponse(await leases.acquire(tenant, collection, id, ttlOf(event)));
 };
 
 export const renewLock: RouteHandler = async (event, { leases, tenant }) => {
-  const { collection, id } = documentTarget(event);
+  const { collection, id } = leaseTarget(event);
   const token = requiredToken(event);
   return grantResponse(await leases.renew(tenant, collection, id, token, ttlOf(event)));
 };
 
 export const releaseLock: RouteHandler = async (event, { leases, tenant }) => {
-  const { collection, id } = documentTarget(event);
+  const { collection, id } = leaseTarget(event);
   await leases.release(tenant, collection, id, requiredToken(event));
   return noContent();
 };

@@ -69,6 +69,7 @@ describe('create', () => {
         id: 'gen-1',
         version: 1,
         etag: '"1"',
+        updatedAt: expect.any(String),
         document: { id: 'gen-1', version: 1, title: 'hello' },
       },
     });
@@ -142,6 +143,7 @@ describe('replace', () => {
         id: 'doc-1',
         version: 3,
         etag: '"3"',
+        updatedAt: expect.any(String),
         document: { id: 'doc-1', version: 3, title: 'new' },
       },
     });
@@ -162,6 +164,7 @@ describe('replace', () => {
       id: 'doc-1',
       version: 3,
       etag: '"3"',
+      updatedAt: expect.any(String),
       document: { id: 'doc-1', version: 3, title: 'v3' },
     });
   });
@@ -241,6 +244,7 @@ describe('read', () => {
         id: 'doc-1',
         version: 2,
         etag: '"2"',
+        updatedAt: expect.any(String),
         document: { id: 'doc-1', version: 2, title: 'v2' },
       },
     });
@@ -429,6 +433,7 @@ describe('patch', () => {
         id: 'r1',
         version: 3,
         etag: '"3"',
+        updatedAt: expect.any(String),
         document: { id: 'r1', version: 3, title: 'a', theirs: 1, mine: 1 },
       },
     });

@@ -99,11 +99,30 @@ describe('writeCondition', () => {
     );
   });
 
-  it('refuses to require both existence and absence', () => {
-    expect(() => writeCondition({ ifMatch: '*', ifNoneMatch: '*' })).toThrow(BadRequestError);
-    expect(() => writeCondition({ ifNoneMatch: '*' }, { mustExist: true })).toThrow(
-      BadRequestError,
-    );
+  it('keeps both existence and absence when both are asked for: a precondition that fails, not a bad request', () => {
+    expect(writeCondition({ ifMatch: '*', ifNoneMatch: '*' })).toEqual({
+      mustExist: true,
+      mustBeAbsent: true,
+    });
+    expect(writeCondition({ ifNoneMatch: '*' }, { mustExist: true })).toEqual({
+      mustExist: true,
+      mustBeAbsent: true,
+    });
+  });
+
+  it('turns If-Unmodified-Since into a modified-before bound one second later, unless an ETag precondition is present', () => {
+    const at = Date.UTC(2024, 0, 1, 12, 0, 0);
+    expect(writeCondition({ ifUnmodifiedSince: at })).toEqual({
+      modifiedBefore: '2024-01-01T12:00:01.000Z',
+    });
+    expect(writeCondition({ ifUnmodifiedSince: at, ifMatch: [strong('2')] })).toEqual({
+      mustExist: true,
+      versionIn: [2],
+    });
+    expect(writeCondition({ ifUnmodifiedSince: at, bodyVersion: 2 })).toEqual({
+      mustExist: true,
+      versionIn: [2],
+    });
   });
 
   it('keeps the base condition', () => {
@@ -128,8 +147,42 @@ describe('explainCondition', () => {
       id: 'doc-1',
       version: 2,
       etag: '"2"',
+      updatedAt: '2024-01-01T00:00:00.000Z',
       document: { id: 'doc-1', version: 2, title: 't' },
     });
+  });
+
+  it('blames If-Match first, then If-None-Match: *, when both are sent (RFC 9110 §13.2.2)', () => {
+    const p = { ifMatch: [strong('2')], ifNoneMatch: '*' as const };
+    const stale = explainCondition(writeCondition(p), item(3), p);
+    expect(stale).toBeInstanceOf(VersionMismatchError);
+    expect((stale as VersionMismatchError).precondition).toBe('if-match');
+    const matching = explainCondition(writeCondition(p), item(2), p);
+    expect(matching).toBeInstanceOf(AlreadyExistsError);
+    expect((matching as AlreadyExistsError).precondition).toBe('if-none-match');
+    const absent = explainCondition(writeCondition(p), undefined, p);
+    expect(absent).toBeInstanceOf(NotFoundError);
+    expect((absent as NotFoundError).precondition).toBe('if-match');
+  });
+
+  it('explains a PATCH or DELETE with If-None-Match: * on a live document as a failed If-None-Match', () => {
+    const p = { ifNoneMatch: '*' as const };
+    const error = explainCondition(writeCondition(p, { mustExist: true }), item(4), p);
+    expect(error).toBeInstanceOf(AlreadyExistsError);
+    expect((error as AlreadyExistsError).precondition).toBe('if-none-match');
+    const absent = explainCondition(writeCondition(p, { mustExist: true }), undefined, p);
+    expect(absent).toBeInstanceOf(NotFoundError);
+    expect((absent as NotFoundError).precondition).toBeUndefined();
+  });
+
+  it('refuses a document modified after If-Unmodified-Since, and ignores it for absent ones', () => {
+    const condition = { modifiedBefore: '2024-01-01T00:00:00.500Z' };
+    expect(explainCondition(condition, item(2))).toBeUndefined();
+    const later = { ...item(2), updatedAt: '2024-01-01T00:00:00.500Z' };
+    const error = explainCondition(condition, later);
+    expect(error).toBeInstanceOf(VersionMismatchError);
+    expect((error as VersionMismatchError).precondition).toBe('if-unmodified-since');
+    expect(explainCondition(condition, undefined)).toBeUndefined();
   });
 
   it('names no header when a create without preconditions finds a live document', () => {

@@ -11,6 +11,7 @@ import {
   JSON_TYPE,
   jsonBody,
   MERGE_PATCH_TYPE,
+  parseHttpDate,
   parseTagSet,
   preconditionsOf,
 } from '../../../functions/http/request';
@@ -73,13 +74,25 @@ describe('parseTagSet', () => {
     ['"a"b"'],
     [''],
     ['   '],
-    [',"1"'],
+    [','],
+    [' , ,'],
   ])('refuses %j with BadRequestError naming the header', (value) => {
     const error = caught(() => parseTagSet('If-Match', value));
     expect(error).toBeInstanceOf(BadRequestError);
     expect((error as Error).message).toBe(
       'If-Match must be * or a list of entity tags such as "7"',
     );
+  });
+
+  it.each([
+    ['"9", , "1"', ['9', '1']],
+    [',"1"', ['1']],
+    ['"1",', ['1']],
+    [' , "1" ,, W/"2" , ', ['1', '2']],
+    ['"a,b", "c"', ['a,b', 'c']],
+  ])('ignores empty list elements in %j (RFC 9110 §5.6.1.2)', (value, opaques) => {
+    const tags = parseTagSet('If-Match', value);
+    expect(tags === '*' ? [] : tags?.map((tag) => tag.opaque)).toEqual(opaques);
   });
 
   it('accepts 20 tags and refuses 21', () => {
@@ -93,6 +106,32 @@ describe('parseTagSet', () => {
   it('parses again correctly after a refused value', () => {
     expect(() => parseTagSet('If-Match', '"1", x')).toThrow(BadRequestError);
     expect(parseTagSet('If-Match', '"5"')).toEqual([{ weak: false, opaque: '5' }]);
+  });
+});
+
+describe('parseHttpDate', () => {
+  const at = Date.UTC(1994, 10, 6, 8, 49, 37);
+
+  it.each([
+    ['Sun, 06 Nov 1994 08:49:37 GMT'],
+    ['Sunday, 06-Nov-94 08:49:37 GMT'],
+    ['Sun Nov  6 08:49:37 1994'],
+    ['  Sun, 06 Nov 1994 08:49:37 GMT '],
+  ])('reads the HTTP-date %j', (value) => {
+    expect(parseHttpDate(value)).toBe(at);
+  });
+
+  it.each([
+    [undefined],
+    [''],
+    ['yesterday'],
+    ['2024-01-01T00:00:00Z'],
+    ['Sun, 06 Nov 1994 08:49:37 UTC'],
+    ['Sun, 31 Feb 1994 08:49:37 GMT'],
+    ['Sun, 06 Nov 1994 25:49:37 GMT'],
+    ['Sun, 6 Nov 1994 08:49:37 GMT'],
+  ])('is undefined for %j, which is not an HTTP-date (and so is ignored)', (value) => {
+    expect(parseHttpDate(value)).toBeUndefined();
   });
 });
 

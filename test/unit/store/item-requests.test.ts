@@ -3,6 +3,7 @@ import type { WriteCondition } from '../../../functions/core/items-model';
 import {
   buildGetItem,
   buildListItems,
+  buildRenewLease,
   buildWriteItem,
   conditionExpression,
 } from '../../../functions/store/item-requests';
@@ -68,6 +69,20 @@ describe('conditionExpression', () => {
       values: { ':leaseNow': 1_000, ':fencing': 7, ':leaseId': 'a'.repeat(24) },
       names: { '#leaseId': 'leaseId', '#leaseExpiresAt': 'leaseExpiresAt', '#fencing': 'fencing' },
     });
+  });
+
+  it('lets absent or deleted records through If-Unmodified-Since, and live ones modified before it', () => {
+    expect(conditionExpression({ modifiedBefore: '2024-01-01T00:00:01.000Z' })).toEqual({
+      expression: `(${ABSENT} OR #updatedAt < :modifiedBefore)`,
+      values: { ':deleted': 'deleted', ':modifiedBefore': '2024-01-01T00:00:01.000Z' },
+      names: { '#updatedAt': 'updatedAt' },
+    });
+  });
+
+  it('keeps a write that must both exist and be absent as the contradiction it is', () => {
+    expect(conditionExpression({ mustExist: true, mustBeAbsent: true }).expression).toBe(
+      `#state = :live AND ${ABSENT}`,
+    );
   });
 
   it('joins every present part with AND in a fixed order', () => {
@@ -184,6 +199,28 @@ describe('buildWriteItem', () => {
       pk: `T#${hostile.tenant}#C#${hostile.collection}`,
       sk: `I#${hostile.id}`,
     });
+  });
+});
+
+describe('buildRenewLease', () => {
+  it('extends only the named lease, and only while it lasts', () => {
+    const input = buildRenewLease(
+      TABLE,
+      KEY,
+      { fencing: 4, leaseId: 'lease-abcdefghijkl' },
+      9_000,
+      5_000,
+    );
+    expect(input.ConditionExpression).toBe(
+      '#state = :live AND #leaseId = :leaseId AND #fencing = :fencing AND #leaseExpiresAt > :now',
+    );
+    expect(input.ExpressionAttributeValues).toMatchObject({
+      ':leaseId': 'lease-abcdefghijkl',
+      ':fencing': 4,
+      ':expiresAt': 9_000,
+      ':now': 5_000,
+    });
+    expect(input.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
   });
 });
 
