@@ -5,6 +5,15 @@ import { parseConfig } from '../functions/core/config';
 import { ConcordStack } from './concord-stack';
 
 const CONFIG_FILE = new URL('../concord.config.json', import.meta.url);
+const CDK_JSON = new URL('../cdk.json', import.meta.url);
+
+/**
+ * The context of cdk.json (the feature flags of the CDK version in use), so
+ * that tests synthesize with the same flags as `cdk synth`.
+ */
+const projectContext = (): Record<string, unknown> =>
+  (JSON.parse(readFileSync(CDK_JSON, 'utf8')) as { context?: Record<string, unknown> }).context ??
+  {};
 
 export interface BuildAppOptions {
   /** Extra CDK context, e.g. `'aws:cdk:bundling-stacks': []` in tests. */
@@ -21,7 +30,7 @@ export const buildApp = (options: BuildAppOptions = {}): { app: App; stack: Conc
   // Parse before any construct exists: a bad configuration must fail synth,
   // not deploy functions that reject every request.
   const config = parseConfig(options.rawConfig ?? JSON.parse(readFileSync(CONFIG_FILE, 'utf8')));
-  const app = new App({ ...(options.context ? { context: options.context } : {}) });
+  const app = new App({ context: { ...projectContext(), ...options.context } });
   const account = process.env.CDK_DEFAULT_ACCOUNT;
   const region = process.env.CDK_DEFAULT_REGION;
   const stack = new ConcordStack(app, 'Concord', {
