@@ -39,9 +39,31 @@ const USAGE = `usage: npm run keys -- <create|list|revoke> [options]
   revoke KEY_ID
 options: --table NAME (a deployed table; AWS credentials from the environment)
          --endpoint URL (with --table: a DynamoDB Local of your own)
-         --data-dir DIR (the local data folder; default .concord or CONCORD_DATA_DIR)`;
+         --data-dir DIR (the local data folder; default .concord or CONCORD_DATA_DIR)
+         --help (this text)`;
 
 class UsageError extends Error {}
+
+const OPTIONS = {
+  tenant: { type: 'string' },
+  scopes: { type: 'string', default: 'read,write' },
+  quota: { type: 'string' },
+  window: { type: 'string' },
+  name: { type: 'string', default: '' },
+  table: { type: 'string' },
+  endpoint: { type: 'string' },
+  'data-dir': { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** The command line; a mistake in it is a usage message, never a stack trace. */
+const parseCommandLine = (argv: string[]) => {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
+  }
+};
 
 /** Quota and window defaults: the `rateLimit` of the configuration `npm start` uses. */
 const configuredRateLimit = (): RateLimitConfig => {
@@ -82,6 +104,7 @@ const openStore = async (
   let local = existsSync(endpointFile) ? readFileSync(endpointFile, 'utf8').trim() : '';
   if (!local || !(await reachable(local))) {
     // No running `npm start`: open the same data folder for this command only.
+    console.error(`starting DynamoDB Local on ${dataDir} (a few seconds)…`);
     dynamo = await startDynamoLocal({ path: dynamoDbPath(dataDir) });
     local = dynamo.endpoint;
   }
@@ -101,21 +124,12 @@ const openStore = async (
 };
 
 const run = async (argv: string[]): Promise<void> => {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      tenant: { type: 'string' },
-      scopes: { type: 'string', default: 'read,write' },
-      quota: { type: 'string' },
-      window: { type: 'string' },
-      name: { type: 'string', default: '' },
-      table: { type: 'string' },
-      endpoint: { type: 'string' },
-      'data-dir': { type: 'string' },
-    },
-  });
+  const { values, positionals } = parseCommandLine(argv);
   const [command, arg] = positionals;
+  if (values.help || command === 'help') {
+    console.log(USAGE);
+    return;
+  }
   if (!command || !['create', 'list', 'revoke'].includes(command)) throw new UsageError(USAGE);
   if (command === 'create' && !values.tenant) throw new UsageError('create needs --tenant');
   if (command === 'revoke' && !arg) throw new UsageError('revoke needs a KEY_ID (see list)');
@@ -142,15 +156,17 @@ const run = async (argv: string[]): Promise<void> => {
     } else if (command === 'list') {
       const keys = await store.list();
       console.log(
-        'key id            tenant            scopes      quota  created                   revoked',
+        'key id            tenant            name              scopes      quota  window  created                   revoked',
       );
       for (const k of keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
         console.log(
           [
             k.keyId.padEnd(17),
             k.tenant.padEnd(17),
+            (k.name || '-').padEnd(17),
             k.scopes.join(',').padEnd(11),
             String(k.quota).padStart(5),
+            `${k.windowSeconds}s`.padStart(7),
             ` ${k.createdAt}`,
             ` ${k.revokedAt ?? '-'}`,
           ].join(' '),

@@ -54,6 +54,8 @@ describe('npm run keys', () => {
         'read',
         '--quota',
         '7',
+        '--name',
+        'billing',
       );
       const key = /^(ck_\S+)$/m.exec(created.stdout)?.[1] ?? '';
       const keyId = /^key id\s+(\w+)$/m.exec(created.stdout)?.[1] ?? '';
@@ -64,7 +66,9 @@ describe('npm run keys', () => {
       expect(ok.headers.get('ratelimit-policy')).toBe('"default";q=7;w=60');
 
       const listed = await keys(table, 'list');
-      expect(listed.stdout).toContain(keyId);
+      expect(listed.stdout).toMatch(
+        new RegExp(`^${keyId}\\s+acme\\s+billing\\s+read\\s+7\\s+60s\\s`, 'm'),
+      );
       expect(listed.stdout).not.toContain(key);
 
       const revoked = await keys(table, 'revoke', keyId);
@@ -113,13 +117,26 @@ describe('npm run keys', () => {
       ['create', '--tenant', 'acme', '--scopes', 'admin'],
       ['revoke', 'nope'],
       ['explode'],
+      ['list', '--no-such-option'],
     ]) {
       const failure = await keys(table, ...args).then(
         () => undefined,
         (error: { code: number; stderr: string }) => error,
       );
       expect(failure?.code, args.join(' ')).toBe(1);
-      expect(failure?.stderr).not.toMatch(/at .*\.ts:\d+/);
+      expect(failure?.stderr).not.toMatch(/at .*\.ts:\d+|ERR_PARSE_ARGS/);
+    }
+  });
+
+  it('prints its usage for --help and help, and exits 0', async () => {
+    for (const args of [['--help'], ['help'], ['list', '-h']]) {
+      const { stdout } = await run(
+        process.execPath,
+        ['--import', 'tsx', 'local/keys-cli.ts', ...args],
+        { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
+      );
+      expect(stdout).toMatch(/^usage: npm run keys -- <create\|list\|revoke>/);
+      expect(stdout).toContain('--tenant');
     }
   });
 });
