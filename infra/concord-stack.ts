@@ -67,6 +67,8 @@ const GROUP_ID: Record<FunctionGroup, string> = {
   public: 'Public',
 };
 
+/** The Lambda runtime of every function; the tests run on the same Node.js major. */
+export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
 export interface ConcordStackProps extends StackProps {
   /** Already validated: the app refuses to synthesize a bad configuration. */
   readonly config: ConcordConfig;
@@ -179,7 +181,7 @@ export class ConcordStack extends Stack {
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: Runtime.NODEJS_24_X,
+      runtime: FUNCTION_RUNTIME,
       architecture: Architecture.ARM_64,
       memorySize: 1024,
       timeout: Duration.seconds(10),
