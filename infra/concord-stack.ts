@@ -25,6 +25,7 @@ import {
   type IMetric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import {
   AttributeType,
   BillingMode,
@@ -35,19 +36,18 @@ import {
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { ConcordConfig } from '../functions/core/config';
-import { CORS } from '../functions/http/cors';
+import { CORS, CORS_ORIGINS_ENV } from '../functions/http/cors';
 import { type FunctionGroup, routes } from '../functions/http/routes';
 import { API_KEY_PARTITION_PREFIX, TABLE_KEYS, TABLE_NAME_ENV } from '../functions/store/keys';
 import { LAMBDA_BUNDLE } from './bundle-options';
+import { type DeploySettings, deploySettings } from './deploy-settings';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LAMBDA_ENTRY = path.join(PROJECT_ROOT, 'functions/http/lambda.ts');
-const LOG_RETENTION = RetentionDays.ONE_MONTH;
-/** Requests per second (steady and burst) the whole API accepts before API Gateway answers 429. */
-const STAGE_THROTTLE = { rateLimit: 500, burstLimit: 1000 };
 
 /** The table operations the store issues; an alarm's metric math allows at most 10 metrics. */
 const ALARMED_OPERATIONS = [
@@ -78,9 +78,13 @@ export class ConcordStack extends Stack {
   readonly table: Table;
   readonly api: HttpApi;
   readonly functions: ReadonlyMap<FunctionGroup, NodejsFunction>;
+  /** Where every alarm notifies: the topic of `concord:alarmTopicArn`, or one made here. */
+  readonly alarmTopic: ITopic;
+  private readonly settings: DeploySettings;
 
   constructor(scope: Construct, id: string, props: ConcordStackProps) {
     super(scope, id, props);
+    this.settings = deploySettings(this.node);
 
     this.table = new Table(this, 'Table', {
       partitionKey: { name: TABLE_KEYS.partitionKey, type: AttributeType.STRING },
@@ -104,7 +108,7 @@ export class ConcordStack extends Stack {
       description: 'Concord: conflict-safe JSON resources',
       // Browsers must see the validators and rate-limit headers and send preconditions.
       corsPreflight: {
-        allowOrigins: [...CORS.allowOrigins],
+        allowOrigins: [...this.settings.corsOrigins],
         allowMethods: CORS.allowMethods.map((method) => CorsHttpMethod[method]),
         allowHeaders: [...CORS.allowHeaders],
         exposeHeaders: [...CORS.exposeHeaders],
@@ -154,10 +158,17 @@ export class ConcordStack extends Stack {
       reason: 'The $default route only answers 404 or 405 problem details; it reads no data.',
     });
 
+    this.alarmTopic = this.settings.alarmTopicArn
+      ? Topic.fromTopicArn(this, 'AlarmTopic', this.settings.alarmTopicArn)
+      : this.ownAlarmTopic();
     this.alarms(stage);
 
     new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Base URL of the API' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarmTopic.topicArn,
+      description: 'Subscribe here to hear of every alarm',
+    });
     new CfnOutput(this, 'Collections', {
       value: props.config.collections.map((collection) => collection.name).join(','),
       description: 'Collections declared in concord.config.json at deploy time',
@@ -167,7 +178,9 @@ export class ConcordStack extends Stack {
   /** One function per group, so each group's role holds only the table access it needs. */
   private groupFunction(group: FunctionGroup): NodejsFunction {
     const id = GROUP_ID[group];
-    const logGroup = new LogGroup(this, `${id}FunctionLogs`, { retention: LOG_RETENTION });
+    const logGroup = new LogGroup(this, `${id}FunctionLogs`, {
+      retention: this.settings.logRetention,
+    });
     // An own role instead of the AWSLambdaBasicExecutionRole managed policy,
     // which would let the function write to every log group in the account.
     const role = new Role(this, `${id}FunctionRole`, {
@@ -189,6 +202,7 @@ export class ConcordStack extends Stack {
       logGroup,
       environment: {
         [TABLE_NAME_ENV]: this.table.tableName,
+        [CORS_ORIGINS_ENV]: this.settings.corsOrigins.join(','),
         // Without it the bundled source map is never read and stack traces point into minified code.
         NODE_OPTIONS: '--enable-source-maps',
       },
@@ -223,12 +237,17 @@ export class ConcordStack extends Stack {
   }
 
   private defaultStage(api: HttpApi): HttpStage {
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: LOG_RETENTION });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: this.settings.logRetention,
+    });
     return api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
       // The outer guard: per-key limits live in the functions; this caps the whole API.
-      throttle: STAGE_THROTTLE,
+      throttle: {
+        rateLimit: this.settings.stageRateLimit,
+        burstLimit: this.settings.stageBurstLimit,
+      },
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         format: AccessLogFormat.custom(
@@ -248,14 +267,32 @@ export class ConcordStack extends Stack {
     });
   }
 
+  /** A topic for the alarms, reachable only over TLS. */
+  private ownAlarmTopic(): Topic {
+    const topic = new Topic(this, 'AlarmTopic', {
+      displayName: 'Concord alarms',
+      enforceSSL: true,
+    });
+    Validations.of(topic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'Alarm notifications carry no data of the API, only alarm names and states; a topic ' +
+        'encrypted with the AWS managed SNS key cannot receive CloudWatch alarms, and a ' +
+        'customer managed key would add cost to every deployment. Give concord:alarmTopicArn ' +
+        'to use an encrypted topic of your own.',
+    });
+    return topic;
+  }
+
   /**
-   * Alarms without actions: operators attach their own notification targets.
+   * Alarms that notify the alarm topic (subscribe to it, or give your own).
    * A threshold of one, because handlers map every expected failure to a
    * response, so a function error, a 5xx or a DynamoDB system error is a fault.
    */
   private alarms(stage: HttpStage): void {
+    const notify = new SnsAction(this.alarmTopic);
     const alarm = (id: string, metric: IMetric, description: string): void => {
-      new Alarm(this, id, {
+      const made = new Alarm(this, id, {
         metric,
         threshold: 1,
         evaluationPeriods: 1,
@@ -263,6 +300,7 @@ export class ConcordStack extends Stack {
         treatMissingData: TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
+      made.addAlarmAction(notify);
     };
     for (const [group, fn] of this.functions) {
       const id = GROUP_ID[group];

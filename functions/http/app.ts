@@ -41,6 +41,8 @@ export interface AppDependencies {
   readonly config: ConcordConfig;
   readonly store: ItemStore;
   readonly keys: ApiKeyStore;
+  /** Origins browsers may call from; every origin (`*`) by default. */
+  readonly corsOrigins?: readonly string[];
 }
 
 /** No tenant's data lives here: what a public route would see if it asked. */
@@ -78,12 +80,17 @@ export type HttpHandler = (
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** Builds the handler for all routes over the given configuration and store. */
-export const createHttpHandler = ({ config, store, keys }: AppDependencies): HttpHandler => {
+export const createHttpHandler = ({
+  config,
+  store,
+  keys,
+  corsOrigins,
+}: AppDependencies): HttpHandler => {
   const items = createItemService({ config, store });
   const leases = createLeaseService({ store, collection: items.assertCollection });
   const access = createAccessService({ keys });
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(cors())
+    .use(cors(corsOrigins))
     .use(headWithoutBody())
     .use(admission(access))
     .use(problems(config.profile))

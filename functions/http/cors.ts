@@ -29,6 +29,9 @@ export const CORS = {
   maxAgeSeconds: 600,
 } as const;
 
+/** The Lambda environment variable that narrows `allowOrigins` per deployment (comma-separated). */
+export const CORS_ORIGINS_ENV = 'CONCORD_CORS_ORIGINS';
+
 /** Headers of a preflight (OPTIONS) answer, for hosts that do not answer it themselves. */
 export const preflightHeaders = (): Record<string, string> => ({
   'access-control-allow-origin': CORS.allowOrigins.join(','),

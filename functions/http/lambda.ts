@@ -10,6 +10,7 @@ import { createDynamoApiKeyStore } from '../store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../store/dynamo-item-store';
 import { TABLE_NAME_ENV } from '../store/keys';
 import { createHttpHandler } from './app';
+import { CORS_ORIGINS_ENV } from './cors';
 
 const tableName = process.env[TABLE_NAME_ENV];
 if (!tableName) throw new Error(`${TABLE_NAME_ENV} is not set`);
@@ -19,4 +20,7 @@ export const handler = createHttpHandler({
   config: parseConfig(rawConfig),
   store: createDynamoItemStore({ client, tableName }),
   keys: createDynamoApiKeyStore({ client, tableName }),
+  ...(process.env[CORS_ORIGINS_ENV]
+    ? { corsOrigins: process.env[CORS_ORIGINS_ENV].split(',') }
+    : {}),
 });

@@ -10,9 +10,9 @@ type Request = middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
 type Middleware = middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 
 /** CORS headers on every answer, errors included, from the shared settings. */
-export const cors = (): Middleware =>
+export const cors = (origins: readonly string[] = CORS.allowOrigins): Middleware =>
   httpCors({
-    origins: [...CORS.allowOrigins],
+    origins: [...origins],
     headers: CORS.allowHeaders.join(','),
     methods: CORS.allowMethods.join(','),
     exposeHeaders: CORS.exposeHeaders.join(','),

@@ -384,3 +384,31 @@ describe('createHttpHandler', () => {
     expect(String(res.json?.openapi)).toMatch(/^3\.1/);
   });
 });
+
+describe('CORS origins of a deployment', () => {
+  const list = (origin: string) => ({
+    method: 'GET',
+    route: COLLECTION,
+    path: '/v1/notes',
+    params: { collection: 'notes' },
+    headers: { origin },
+  });
+
+  it('allows only the configured origins when a deployment narrows them', async () => {
+    const handler = createHttpHandler({
+      config: config(),
+      store: createMemoryItemStore(),
+      keys: keyStore(),
+      corsOrigins: ['https://app.example.com'],
+    });
+    const allowed = await handler(eventOf(list('https://app.example.com')), context);
+    expect(allowed.headers?.['Access-Control-Allow-Origin']).toBe('https://app.example.com');
+    const other = await handler(eventOf(list('https://evil.example.net')), context);
+    expect(other.headers?.['Access-Control-Allow-Origin']).not.toBe('https://evil.example.net');
+  });
+
+  it('allows every origin by default', async () => {
+    const response = await app()(list('https://anywhere.example.org'));
+    expect(response.headers?.['Access-Control-Allow-Origin']).toBe('*');
+  });
+});
