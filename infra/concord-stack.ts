@@ -34,7 +34,13 @@ import {
   Table,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import {
+  ApplicationLogLevel,
+  Architecture,
+  LoggingFormat,
+  Runtime,
+  SystemLogLevel,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
@@ -45,6 +51,7 @@ import { type FunctionGroup, routes } from '../functions/http/routes';
 import { API_KEY_PARTITION_PREFIX, TABLE_KEYS, TABLE_NAME_ENV } from '../functions/store/keys';
 import { LAMBDA_BUNDLE } from './bundle-options';
 import { type DeploySettings, deploySettings } from './deploy-settings';
+import { addMonitoring } from './monitoring';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LAMBDA_ENTRY = path.join(PROJECT_ROOT, 'functions/http/lambda.ts');
@@ -161,7 +168,16 @@ export class ConcordStack extends Stack {
     this.alarmTopic = this.settings.alarmTopicArn
       ? Topic.fromTopicArn(this, 'AlarmTopic', this.settings.alarmTopicArn)
       : this.ownAlarmTopic();
-    this.alarms(stage);
+    const notify = new SnsAction(this.alarmTopic);
+    this.alarms(stage, notify);
+    addMonitoring(this, {
+      config: props.config,
+      stage,
+      table: this.table,
+      functions: this.functions,
+      notify,
+      conflictRateThreshold: this.settings.conflictRateThreshold,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Base URL of the API' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
@@ -200,6 +216,10 @@ export class ConcordStack extends Stack {
       timeout: Duration.seconds(10),
       role,
       logGroup,
+      // Powertools writes JSON lines; Lambda's own lines are JSON too, filtered by level.
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      systemLogLevelV2: SystemLogLevel.WARN,
       environment: {
         [TABLE_NAME_ENV]: this.table.tableName,
         [CORS_ORIGINS_ENV]: this.settings.corsOrigins.join(','),
@@ -289,8 +309,7 @@ export class ConcordStack extends Stack {
    * A threshold of one, because handlers map every expected failure to a
    * response, so a function error, a 5xx or a DynamoDB system error is a fault.
    */
-  private alarms(stage: HttpStage): void {
-    const notify = new SnsAction(this.alarmTopic);
+  private alarms(stage: HttpStage, notify: SnsAction): void {
     const alarm = (id: string, metric: IMetric, description: string): void => {
       const made = new Alarm(this, id, {
         metric,

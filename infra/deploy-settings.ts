@@ -15,6 +15,7 @@ export const CONTEXT_KEYS = {
   logRetentionDays: 'concord:logRetentionDays',
   alarmTopicArn: 'concord:alarmTopicArn',
   corsOrigins: 'concord:corsOrigins',
+  conflictRateThreshold: 'concord:conflictRateThreshold',
 } as const;
 
 export interface DeploySettings {
@@ -28,6 +29,8 @@ export interface DeploySettings {
   readonly alarmTopicArn?: string;
   /** Origins browsers may call the API from; `*` for any. */
   readonly corsOrigins: readonly string[];
+  /** Share of a collection's writes that may conflict for 15 minutes before it alarms. */
+  readonly conflictRateThreshold: number;
 }
 
 export const DEFAULT_DEPLOY_SETTINGS: DeploySettings = {
@@ -35,6 +38,7 @@ export const DEFAULT_DEPLOY_SETTINGS: DeploySettings = {
   stageBurstLimit: 1000,
   logRetention: RetentionDays.ONE_MONTH,
   corsOrigins: CORS.allowOrigins,
+  conflictRateThreshold: 0.25,
 };
 
 export class DeploySettingsError extends Error {
@@ -54,6 +58,14 @@ const integer = (key: string, raw: unknown, max: number): number => {
     throw new DeploySettingsError(key, `must be an integer from 1 to ${max}`);
   }
   return value as number;
+};
+
+const share = (key: string, raw: unknown): number => {
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
+    throw new DeploySettingsError(key, 'must be a number above 0 and at most 1');
+  }
+  return value;
 };
 
 const origins = (key: string, raw: unknown): string[] => {
@@ -81,6 +93,7 @@ export const deploySettings = (node: Node): DeploySettings => {
   const retention = get(CONTEXT_KEYS.logRetentionDays);
   const topic = get(CONTEXT_KEYS.alarmTopicArn);
   const cors = get(CONTEXT_KEYS.corsOrigins);
+  const conflictRate = get(CONTEXT_KEYS.conflictRateThreshold);
   const logRetention =
     retention === undefined
       ? DEFAULT_DEPLOY_SETTINGS.logRetention
@@ -108,6 +121,10 @@ export const deploySettings = (node: Node): DeploySettings => {
         : integer(CONTEXT_KEYS.stageBurstLimit, burst, 1_000_000),
     logRetention: logRetention as RetentionDays,
     ...(topic !== undefined ? { alarmTopicArn: String(topic) } : {}),
+    conflictRateThreshold:
+      conflictRate === undefined
+        ? DEFAULT_DEPLOY_SETTINGS.conflictRateThreshold
+        : share(CONTEXT_KEYS.conflictRateThreshold, conflictRate),
     corsOrigins:
       cors === undefined
         ? DEFAULT_DEPLOY_SETTINGS.corsOrigins

@@ -30,6 +30,7 @@ import {
   ENDPOINT_FILE,
   LOCAL_TABLE_NAME,
 } from './paths';
+import { requestLogFromEnv } from './request-log';
 import { createLocalServer, type LocalHandler, type LocalServer, PortInUseError } from './server';
 
 const TABLE_NAME = LOCAL_TABLE_NAME;
@@ -67,6 +68,12 @@ const main = async (): Promise<void> => {
   const dynamoPort = portFrom('DYNAMODB_PORT', undefined);
   const dataDir = dataDirFromEnv();
   const config = readConfig(configPathFromEnv());
+  let observer: ReturnType<typeof requestLogFromEnv>;
+  try {
+    observer = requestLogFromEnv();
+  } catch (error) {
+    throw new StartupError((error as Error).message);
+  }
 
   // Listen before starting Java, so a busy port fails in milliseconds, not
   // after a JVM start; requests arriving meanwhile wait for the handler.
@@ -123,7 +130,7 @@ const main = async (): Promise<void> => {
     windowSeconds: config.rateLimit.windowSeconds,
   });
   const store = createDynamoItemStore({ client, tableName: TABLE_NAME });
-  ready(createHttpHandler({ config, store, keys }));
+  ready(createHttpHandler({ config, store, keys, observer }));
   // Lets `npm run keys` work on this running instance's data.
   writeFileSync(join(dataDir, ENDPOINT_FILE), `${dynamo.endpoint}\n`);
   console.log(`Concord listening on ${server.url}`);

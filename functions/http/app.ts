@@ -21,6 +21,7 @@ import {
 import { createItemService } from '../core/items';
 import type { ItemStore } from '../core/items-model';
 import { createLeaseService } from '../core/leases';
+import { currentRequestStats, withRequestStats } from '../core/request-stats';
 import { admission, principalOf } from './admission';
 import {
   createItem,
@@ -34,6 +35,7 @@ import {
 import { acquireLock, releaseLock, renewLock } from './handlers/locks';
 import { getOpenApi } from './handlers/openapi';
 import { cors, headWithoutBody, problems } from './middleware';
+import { observe, type RequestObserver } from './observability';
 import { matchRoute } from './route-match';
 import { type HandlerName, routeFor } from './routes';
 
@@ -43,6 +45,8 @@ export interface AppDependencies {
   readonly keys: ApiKeyStore;
   /** Origins browsers may call from; every origin (`*`) by default. */
   readonly corsOrigins?: readonly string[];
+  /** Receives one record per request (logs, metrics); nothing is recorded without one. */
+  readonly observer?: RequestObserver;
 }
 
 /** No tenant's data lives here: what a public route would see if it asked. */
@@ -85,11 +89,13 @@ export const createHttpHandler = ({
   store,
   keys,
   corsOrigins,
+  observer,
 }: AppDependencies): HttpHandler => {
   const items = createItemService({ config, store });
   const leases = createLeaseService({ store, collection: items.assertCollection });
   const access = createAccessService({ keys });
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(observe(currentRequestStats, observer))
     .use(cors(corsOrigins))
     .use(headWithoutBody())
     .use(admission(access))
@@ -102,5 +108,7 @@ export const createHttpHandler = ({
       const tenant = principal?.tenant ?? PUBLIC_TENANT;
       return HANDLERS[route.handler](event, { items, leases, tenant });
     });
-  return handler as unknown as HttpHandler;
+  const serve = handler as unknown as HttpHandler;
+  // Every database call of the request adds to its own stats.
+  return (event, context) => withRequestStats(() => serve(event, context));
 };

@@ -25,6 +25,7 @@ export const CORS = {
     'Idempotent-Replayed',
     'Lock-Token',
     'WWW-Authenticate',
+    'Server-Timing',
   ],
   maxAgeSeconds: 600,
 } as const;

@@ -11,6 +11,7 @@ import { createDynamoItemStore } from '../store/dynamo-item-store';
 import { TABLE_NAME_ENV } from '../store/keys';
 import { createHttpHandler } from './app';
 import { CORS_ORIGINS_ENV } from './cors';
+import { createPowertoolsObserver } from './powertools-observer';
 
 const tableName = process.env[TABLE_NAME_ENV];
 if (!tableName) throw new Error(`${TABLE_NAME_ENV} is not set`);
@@ -20,6 +21,7 @@ export const handler = createHttpHandler({
   config: parseConfig(rawConfig),
   store: createDynamoItemStore({ client, tableName }),
   keys: createDynamoApiKeyStore({ client, tableName }),
+  observer: createPowertoolsObserver(),
   ...(process.env[CORS_ORIGINS_ENV]
     ? { corsOrigins: process.env[CORS_ORIGINS_ENV].split(',') }
     : {}),

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { timeDatabaseCalls } from './call-timing';
 
 export interface DocumentClientOptions {
   /** A DynamoDB Local endpoint, e.g. `http://127.0.0.1:8000`; the AWS endpoint when absent. */
@@ -30,6 +31,7 @@ export const createDocumentClient = (
     retryMode: 'standard',
     requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
   });
+  timeDatabaseCalls(client);
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });

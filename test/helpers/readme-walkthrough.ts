@@ -18,6 +18,7 @@ export const OMITTED_HEADERS = [
   'content-length',
   'apigw-requestid',
   'last-modified',
+  'server-timing',
   'ratelimit',
   'ratelimit-policy',
   'access-control-allow-origin',
