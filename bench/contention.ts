@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
-import { ConcordClient, type FetchLike } from '../client';
+import { ConcordClient, type FetchLike } from '../client/index';
 import { DEFAULT_CONFLICT_BACKOFF } from '../client/retry';
 import { type BenchApi, startBenchApi } from './bench-api';
 import { type ChartSeries, renderContentionChart } from './chart';

@@ -8,7 +8,7 @@
  * stray timers keeping a process alive), and its listener on the caller's signal
  * is removed, so long-lived caller signals do not accumulate listeners.
  */
-import { AbortedError, TimeoutError } from './errors';
+import { AbortedError, TimeoutError } from './errors.js';
 
 export interface CallScope {
   readonly signal: AbortSignal;

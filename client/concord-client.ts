@@ -1,6 +1,6 @@
-import { type CallScope, openScope } from './call-scope';
-import { runWithLock } from './lock-loop';
-import { toLease, toPage, toVersioned, toWriteResult } from './representation';
+import { type CallScope, openScope } from './call-scope.js';
+import { runWithLock } from './lock-loop.js';
+import { toLease, toPage, toVersioned, toWriteResult } from './representation.js';
 import {
   acquireLockSpec,
   createSpec,
@@ -13,9 +13,9 @@ import {
   releaseLockSpec,
   renewLockSpec,
   replaceSpec,
-} from './request-specs';
-import { abortableSleep, DEFAULT_CONFLICT_BACKOFF, DEFAULT_RETRY_POLICY } from './retry';
-import { type RawResponse, type RequestSpec, Transport } from './transport';
+} from './request-specs.js';
+import { abortableSleep, DEFAULT_CONFLICT_BACKOFF, DEFAULT_RETRY_POLICY } from './retry.js';
+import { type RawResponse, type RequestSpec, Transport } from './transport.js';
 import type {
   CallOptions,
   ConcordClientOptions,
@@ -36,8 +36,8 @@ import type {
   VersionedDocument,
   WithLockOptions,
   WriteResult,
-} from './types';
-import { runUpdate } from './update-loop';
+} from './types.js';
+import { runUpdate } from './update-loop.js';
 
 /** An RFC 7396 merge patch: listed fields are replaced, `null` removes one. */
 export type MergePatch<T extends object> = { [K in keyof T]?: T[K] | null };
@@ -187,8 +187,18 @@ export class ConcordClient {
       const send = (spec: RequestSpec) => this.#transport.send(spec, scope);
       const steps = {
         read: async () => readCurrent<T>(await send(getSpec(collection, id))),
-        write: async (doc: T, ifMatch: string) =>
-          toWriteResult<T>(await send(replaceSpec(collection, id, doc, { ifMatch }))),
+        write: async (doc: T, ifMatch: string, attempt: number) =>
+          toWriteResult<T>(
+            await send(
+              replaceSpec(collection, id, doc, {
+                ifMatch,
+                ...(options.lockToken !== undefined ? { lockToken: options.lockToken } : {}),
+                ...(options.idempotencyKey !== undefined
+                  ? { idempotencyKey: `${options.idempotencyKey}.${attempt}` }
+                  : {}),
+              }),
+            ),
+          ),
         wait: (ms: number) => this.#sleep(ms, scope.signal),
       };
       return runUpdate<T>(steps, mutate, policy);

@@ -3,7 +3,7 @@
  * answers keep their RFC 9457 problem fields, and errors raised before any
  * answer arrived (network, timeout, abort) use status 0.
  */
-import type { JsonObject, VersionedDocument } from './types';
+import type { JsonObject, VersionedDocument } from './types.js';
 
 /** Prefix of every problem `type` the server emits; the rest is the `code`. */
 export const PROBLEM_TYPE_PREFIX = 'https://concord.dev/problems/';

@@ -4,7 +4,7 @@
  * Uses only web-platform APIs (fetch, AbortSignal, crypto), so it runs in
  * Node 20+ and browsers.
  */
-export { ConcordClient, type MergePatch } from './concord-client';
+export { ConcordClient, type MergePatch } from './concord-client.js';
 export {
   AbortedError,
   ConcordError,
@@ -21,12 +21,12 @@ export {
   UnavailableError,
   ValidationError,
   type ValidationIssue,
-} from './errors';
+} from './errors.js';
 export {
   abortableSleep,
   backoffDelay,
   DEFAULT_CONFLICT_BACKOFF,
   DEFAULT_RETRY_POLICY,
   parseRetryAfter,
-} from './retry';
-export type * from './types';
+} from './retry.js';
+export type * from './types.js';

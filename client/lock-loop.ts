@@ -4,9 +4,9 @@
  * never past the server's `Retry-After` (when the lease would expire at the
  * latest), because a holder usually releases well before its lease runs out.
  */
-import { ConflictError } from './errors';
-import { backoffDelay, parseRetryAfter } from './retry';
-import type { BackoffPolicy, Lease } from './types';
+import { ConflictError } from './errors.js';
+import { backoffDelay, parseRetryAfter } from './retry.js';
+import type { BackoffPolicy, Lease } from './types.js';
 
 export interface LockSteps {
   acquire(): Promise<Lease>;

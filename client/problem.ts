@@ -14,8 +14,8 @@ import {
   RateLimitedError,
   UnavailableError,
   ValidationError,
-} from './errors';
-import { parseRetryAfter } from './retry';
+} from './errors.js';
+import { parseRetryAfter } from './retry.js';
 
 const CODE_BY_STATUS: Record<number, string> = {
   400: 'bad-request',

@@ -2,9 +2,16 @@
  * Reading the server's representations into typed results, and the small
  * header values the client writes (entity tags, idempotency keys).
  */
-import { InvalidResponseError } from './errors';
-import type { RawResponse } from './transport';
-import type { EntityTag, JsonObject, Lease, Page, VersionedDocument, WriteResult } from './types';
+import { InvalidResponseError } from './errors.js';
+import type { RawResponse } from './transport.js';
+import type {
+  EntityTag,
+  JsonObject,
+  Lease,
+  Page,
+  VersionedDocument,
+  WriteResult,
+} from './types.js';
 
 /** Quotes a bare tag or version so `ifMatch: 7` and `ifMatch: '7'` both mean `"7"`. */
 export function formatEntityTag(tag: EntityTag): string {

@@ -2,8 +2,8 @@
  * Pure builders of each route's request, kept apart from sending so the exact
  * method, path, headers and body are decided in one readable place.
  */
-import { formatEntityTag, newIdempotencyKey } from './representation';
-import type { RequestSpec } from './transport';
+import { formatEntityTag, newIdempotencyKey } from './representation.js';
+import type { RequestSpec } from './transport.js';
 import type {
   DeleteOptions,
   EntityTag,
@@ -12,7 +12,7 @@ import type {
   LockOptions,
   PatchOptions,
   ReplaceOptions,
-} from './types';
+} from './types.js';
 
 export const MERGE_PATCH = 'application/merge-patch+json';
 export const JSON_PATCH = 'application/json-patch+json';

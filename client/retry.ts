@@ -2,8 +2,8 @@
  * Retry arithmetic and the rule for which failures are retried. Pure functions,
  * so the bounds are unit-tested without clocks.
  */
-import { type ConcordError, NetworkError, RateLimitedError, UnavailableError } from './errors';
-import type { BackoffPolicy, RetryPolicy } from './types';
+import { type ConcordError, NetworkError, RateLimitedError, UnavailableError } from './errors.js';
+import type { BackoffPolicy, RetryPolicy } from './types.js';
 
 /** Transport retries: a few quick attempts, since the caller is usually waiting. */
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = {

@@ -3,11 +3,11 @@
  * policy, and turns the answer into parsed JSON or a typed error. Knows nothing
  * about documents; `concord-client.ts` does.
  */
-import { type CallScope, untilAborted } from './call-scope';
-import { ConcordError, InvalidResponseError, NetworkError } from './errors';
-import { errorFromResponse } from './problem';
-import { retryDelay } from './retry';
-import type { FetchLike, RetryPolicy, SleepFn } from './types';
+import { type CallScope, untilAborted } from './call-scope.js';
+import { ConcordError, InvalidResponseError, NetworkError } from './errors.js';
+import { errorFromResponse } from './problem.js';
+import { retryDelay } from './retry.js';
+import type { FetchLike, RetryPolicy, SleepFn } from './types.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

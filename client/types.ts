@@ -147,6 +147,16 @@ export type Mutator<T extends object> = (current: Stored<T>) => T | Promise<T>;
 export interface UpdateOptions extends CallOptions, Partial<BackoffPolicy> {
   /** `false` retries a conflict immediately (no wait), e.g. to demonstrate a retry storm. */
   backoff?: boolean;
+  /** The `lockToken` of a lease you hold, so `update()` works inside `withLock()`. */
+  lockToken?: string;
+  /**
+   * Makes each write of the loop retry-safe. Every attempt writes a different
+   * body under a different `If-Match`, so attempt n sends `<key>.<n>`: a retry
+   * of that attempt after a lost response gets its stored answer instead of
+   * applying the change twice. (Running the whole `update()` again with the
+   * same key reads the new state and is refused with `idempotency-key-reused`.)
+   */
+  idempotencyKey?: string;
 }
 
 /** The fetch signature the client needs; the platform `fetch` satisfies it. */

@@ -3,13 +3,14 @@
  * A version-mismatch answer carries the winner's document, so each retry
  * re-applies the caller's function to it directly instead of reading again.
  */
-import { ConflictError } from './errors';
-import { backoffDelay } from './retry';
-import type { BackoffPolicy, Mutator, VersionedDocument, WriteResult } from './types';
+import { ConflictError } from './errors.js';
+import { backoffDelay } from './retry.js';
+import type { BackoffPolicy, Mutator, VersionedDocument, WriteResult } from './types.js';
 
 export interface UpdateSteps<T extends object> {
   read(): Promise<VersionedDocument<T>>;
-  write(document: T, ifMatch: string): Promise<WriteResult<T>>;
+  /** `attempt` counts the writes of this update from 1. */
+  write(document: T, ifMatch: string, attempt: number): Promise<WriteResult<T>>;
   /** Waits between conflict retries; rejects when the call is aborted. */
   wait(ms: number): Promise<void>;
 }
@@ -28,7 +29,7 @@ export async function runUpdate<T extends object>(
   for (let retry = 0; ; retry++) {
     const next = withoutSystemFields(await mutate(current.document));
     try {
-      return await steps.write(next, current.etag);
+      return await steps.write(next, current.etag, retry + 1);
     } catch (error) {
       if (!isStaleWrite<T>(error) || retry + 1 >= policy.maxAttempts) throw error;
       // Only a body without the current state (e.g. a bare 412 from a proxy) costs a read.

@@ -9,7 +9,7 @@ import {
   NotFoundError,
   PreconditionRequiredError,
   ValidationError,
-} from '../../client';
+} from '../../client/index';
 import { parseConfig } from '../../functions/core/config';
 import { freshId, send } from '../helpers/http';
 import { startApi, type TestApi } from '../helpers/local-api';

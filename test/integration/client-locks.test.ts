@@ -1,6 +1,6 @@
 /** The client's leases against the real server. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConcordClient, ConflictError } from '../../client';
+import { ConcordClient, ConflictError } from '../../client/index';
 import { freshId } from '../helpers/http';
 import { startApi, type TestApi } from '../helpers/local-api';
 

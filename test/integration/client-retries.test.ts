@@ -4,7 +4,7 @@
  * server answers with the first result instead of writing twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConcordClient, type FetchLike } from '../../client';
+import { ConcordClient, type FetchLike } from '../../client/index';
 import { freshId, send } from '../helpers/http';
 import { startApi, type TestApi } from '../helpers/local-api';
 

@@ -3,7 +3,7 @@
  * read-modify-write one document and not a single increment may be lost.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConcordClient, ConflictError } from '../../client';
+import { ConcordClient, ConflictError, type FetchLike } from '../../client/index';
 import { freshId } from '../helpers/http';
 import { startApi, type TestApi } from '../helpers/local-api';
 
@@ -86,5 +86,53 @@ describe('update() under contention', () => {
     expect(error).toMatchObject({ status: 409, code: 'version-mismatch' });
     expect((error as ConflictError<Counter>).current?.version).toBe(4);
     expect((await client.get<Counter>('items', id)).document.n).toBe(-1);
+  });
+});
+
+describe('update() with a lease and an Idempotency-Key', () => {
+  it('writes through the lease it is given inside withLock, and is refused without it', async () => {
+    const id = freshId();
+    await client.create<Counter>('items', { id, n: 0 });
+    await client.withLock('items', id, async ({ lockToken }) => {
+      const refused = await client
+        .update<Counter>('items', id, increment, { maxAttempts: 1 })
+        .catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ConflictError);
+      expect((refused as ConflictError).code).toBe('lock-held');
+      const done = await client.update<Counter>('items', id, increment, { lockToken });
+      expect(done.document.n).toBe(1);
+    });
+  });
+
+  it('sends <key>.<attempt> on each write, so a retried attempt is answered, not applied twice', async () => {
+    const id = freshId();
+    await client.create<Counter>('items', { id, n: 0 });
+    const sent: Array<string | null> = [];
+    let lose = 1;
+    // The first PUT reaches the server but its answer is lost on the way back.
+    const losing: FetchLike = async (input, init) => {
+      const response = await fetch(input, init);
+      if (init?.method === 'PUT') {
+        sent.push(new Headers(init.headers).get('idempotency-key'));
+        if (lose-- > 0) {
+          await response.arrayBuffer();
+          throw new TypeError('fetch failed: connection reset');
+        }
+      }
+      return response;
+    };
+    const retrying = new ConcordClient({
+      baseUrl: api.baseUrl,
+      apiKey: api.apiKey,
+      fetch: losing,
+      random: () => 0,
+    });
+    const key = `update-${id}`;
+    const done = await retrying.update<Counter>('items', id, increment, { idempotencyKey: key });
+    expect(sent).toEqual([`${key}.1`, `${key}.1`]);
+    expect(done.document.n).toBe(1);
+    const stored = await client.get<Counter>('items', id);
+    expect(stored.document.n).toBe(1);
+    expect(stored.version).toBe(2);
   });
 });
