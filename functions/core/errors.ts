@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'lock-lost'
   | 'idempotency-key-reused'
   | 'idempotency-in-flight'
+  | 'transaction-conflict'
   | 'unavailable';
 
 /** Which HTTP precondition header a failure came from, if any (the strict profile answers 412). */
@@ -178,6 +179,16 @@ export class IdempotencyKeyReusedError extends DomainError {
 /** A request with the same Idempotency-Key is being written right now. */
 export class IdempotencyInFlightError extends DomainError {
   readonly code = 'idempotency-in-flight';
+  override readonly retryable = true;
+}
+
+/**
+ * Other writers kept changing the same records while this write was sent,
+ * even after a few jittered retries. Nothing was written; sending the same
+ * request again is safe.
+ */
+export class TransactionConflictError extends DomainError {
+  readonly code = 'transaction-conflict';
   override readonly retryable = true;
 }
 

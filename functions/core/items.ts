@@ -1,34 +1,28 @@
 /**
  * The items domain: create-if-absent, version-checked replace, patch and
- * delete, read with preconditions, and listing. Every write is one
- * conditional store write (one transaction with an Idempotency-Key), so
- * concurrent writers that present the same version get exactly one winner.
- * Where a write needs the current document (a patch, an idempotent write),
- * it reads it and pins the write to the version it read.
+ * delete, read with preconditions, and listing. Every write is one plan
+ * sent as one request (document-writes.ts), pinned to the version it
+ * replaces, so concurrent writers that present the same version get exactly
+ * one winner.
  */
 import { ulid } from 'ulid';
 import type { CollectionConfig, ConcordConfig } from './config';
+import { createDocumentWriter, type WriteOptions, type WriteResult } from './document-writes';
 import { checkId, toStoredBody } from './documents';
 import {
   BadRequestError,
-  DomainError,
   NotFoundError,
   PreconditionRequiredError,
   ValidationError,
 } from './errors';
-import type { IdempotencyRequest } from './idempotency';
-import { createIdempotentWriter } from './idempotent-write';
 import {
-  ConditionFailedError,
   type ItemKey,
   type ItemStore,
   type ItemView,
   type JsonObject,
   type JsonValue,
-  type LockToken,
   type StoredItem,
   viewOf,
-  type WriteCondition,
 } from './items-model';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
 import { applyPatch, checkPatch, type Patch } from './patch';
@@ -46,25 +40,11 @@ export interface ItemServiceOptions {
   readonly store: ItemStore;
   /** Makes ids for documents posted without one. */
   readonly newId?: () => string;
-  /** Epoch milliseconds, for lease expiry. */
+  /** Epoch milliseconds: the time of writes, and of lease expiry. */
   readonly now?: () => number;
 }
 
-export interface WriteResult {
-  readonly item: ItemView;
-  /** True when no live document had this id before. */
-  readonly created: boolean;
-  /** True when this is the stored answer to an earlier request with the same Idempotency-Key. */
-  readonly replayed?: boolean;
-}
-
-/** What a write may carry besides its preconditions. */
-export interface WriteOptions {
-  /** Makes the write retry-safe: a repeat answers with the first result. */
-  readonly idempotency?: IdempotencyRequest | undefined;
-  /** Lets the write through the caller's lease; a stale fencing token is refused. */
-  readonly lockToken?: LockToken | undefined;
-}
+export type { WriteOptions, WriteResult } from './document-writes';
 
 export type ReadResult =
   | { readonly status: 'ok'; readonly item: ItemView }
@@ -74,9 +54,6 @@ interface Collection {
   readonly config: CollectionConfig;
   readonly validate: DocumentValidator;
 }
-
-/** A patch retried this often when the client did not pin a version and others keep winning. */
-const UNPINNED_PATCH_ATTEMPTS = 3;
 
 /** Reads `id` and `version` from a client document; they must agree with the request. */
 const bodyFields = (value: JsonValue): { id?: string; version?: number } => {
@@ -136,40 +113,7 @@ export const createItemService = ({
     return body;
   };
 
-  const idempotent = createIdempotentWriter(store);
-
-  /**
-   * One conditional write; a refused condition becomes the error that
-   * explains it. With an Idempotency-Key, the write and its recorded result
-   * are one transaction.
-   */
-  const write = async (
-    key: ItemKey,
-    body: JsonObject | null,
-    unleased: WriteCondition,
-    p: Preconditions,
-    options: WriteOptions,
-    /** What the caller already did: read the document, looked for an earlier answer. */
-    done: { current?: StoredItem; replayChecked?: boolean } = {},
-  ): Promise<WriteResult> => {
-    // Every write also respects leases: only the holder writes while one is held.
-    const condition: WriteCondition = {
-      ...unleased,
-      lease: { now: now(), ...(options.lockToken ? { token: options.lockToken } : {}) },
-    };
-    const idem = options.idempotency;
-    if (idem) return idempotent.write(key, body, condition, p, idem, done);
-    try {
-      const { item, existed } = await store.write(key, body, condition);
-      return { item: viewOf(item), created: !existed };
-    } catch (error) {
-      if (!(error instanceof ConditionFailedError)) throw error;
-      throw (
-        explainCondition(condition, error.current, p) ??
-        new NotFoundError('the document changed while it was written')
-      );
-    }
-  };
+  const writer = createDocumentWriter({ store, now });
 
   const readLive = async (key: ItemKey): Promise<StoredItem> => {
     const item = await store.get(key);
@@ -190,17 +134,22 @@ export const createItemService = ({
       options: WriteOptions = {},
     ): Promise<WriteResult> {
       const c = collection(name);
-      const idem = options.idempotency;
-      // A retry answers with the first result, even though its new id would differ.
-      const earlier = idem && (await idempotent.replay(tenant, idem));
-      if (earlier) return earlier;
       const fields = bodyFields(value);
       if (fields.version !== undefined) throw new BadRequestError('a new document has no version');
+      // A retry with an Idempotency-Key makes another id, and is answered from the key's record.
       const id = fields.id ?? newId();
       checkId(id);
       const body = storedBody(c, value);
-      const key = { tenant, collection: name, id };
-      return write(key, body, { mustBeAbsent: true }, {}, options, { replayChecked: true });
+      return writer.write(
+        {
+          key: { tenant, collection: name, id },
+          operation: 'create',
+          condition: { mustBeAbsent: true },
+          preconditions: {},
+          bodyFor: () => body,
+        },
+        options,
+      );
     },
 
     /** Replaces (or, with `If-None-Match: *` or an opted-out collection, creates) a document. */
@@ -217,7 +166,17 @@ export const createItemService = ({
       const pre = withBodyVersion(value, id, p);
       requirePrecondition(c, pre);
       const condition = writeCondition(pre);
-      return write({ tenant, collection: name, id }, storedBody(c, value), condition, pre, options);
+      const body = storedBody(c, value);
+      return writer.write(
+        {
+          key: { tenant, collection: name, id },
+          operation: 'replace',
+          condition,
+          preconditions: pre,
+          bodyFor: () => body,
+        },
+        options,
+      );
     },
 
     /** Reads a live document; evaluates If-Match, then If-None-Match (RFC 9110 §13.2.2). */
@@ -253,47 +212,38 @@ export const createItemService = ({
       const c = collection(name);
       checkId(id);
       checkPatch(patch);
-      const idem = options.idempotency;
-      // The first answer, even if the version it was checked against is gone by now.
-      const earlier = idem && (await idempotent.replay(tenant, idem));
-      if (earlier) return earlier;
       const pre = patch.format === 'merge' ? withBodyVersion(patch.value, id, p) : p;
       requirePrecondition(c, pre);
-      const clientCondition = writeCondition(pre, { mustExist: true });
-      const key = { tenant, collection: name, id };
-      const pinned = clientCondition.versionIn !== undefined;
-      for (let attempt = 1; ; attempt++) {
-        const current = await readLive(key);
-        const failure = explainCondition(clientCondition, current, pre);
-        if (failure) throw failure;
-        const view = viewOf(current);
-        const patched = applyPatch(view, patch);
+      const patched = (current: StoredItem | undefined): JsonObject => {
+        if (!current) throw new NotFoundError(`no document "${id}"`);
+        const result = applyPatch(viewOf(current), patch);
         if (
-          typeof patched === 'object' &&
-          patched !== null &&
-          !Array.isArray(patched) &&
+          typeof result === 'object' &&
+          result !== null &&
+          !Array.isArray(result) &&
           (patch.format === 'json'
-            ? patched.id !== id || patched.version !== current.version
-            : patched.id !== undefined && patched.id !== id)
+            ? result.id !== id || result.version !== current.version
+            : result.id !== undefined && result.id !== id)
         ) {
           throw new ValidationError('"id" and "version" are managed by the server', [
-            { pointer: patched.id !== id ? '/id' : '/version', message: 'cannot be changed' },
+            { pointer: result.id !== id ? '/id' : '/version', message: 'cannot be changed' },
           ]);
         }
-        const condition = { ...clientCondition, versionIn: [current.version] };
-        try {
-          return await write(key, storedBody(c, patched), condition, pre, options, {
-            current,
-            replayChecked: true,
-          });
-        } catch (error) {
-          // Nobody pinned a version: re-apply to the newer document instead of failing.
-          const retry = !pinned && attempt < UNPINNED_PATCH_ATTEMPTS;
-          if (!(retry && error instanceof DomainError && error.code === 'version-mismatch')) {
-            throw error;
-          }
-        }
-      }
+        return storedBody(c, result);
+      };
+      // Applied to the version read, and to each newer version a refusal brings
+      // back when the client pinned none; never to a version it did not see.
+      return writer.write(
+        {
+          key: { tenant, collection: name, id },
+          operation: 'patch',
+          condition: writeCondition(pre, { mustExist: true }),
+          preconditions: pre,
+          bodyFor: patched,
+          readFirst: true,
+        },
+        options,
+      );
     },
 
     /** Deletes the version named by the preconditions, leaving a tombstone that keeps the version. */
@@ -307,8 +257,16 @@ export const createItemService = ({
       const c = collection(name);
       checkId(id);
       requirePrecondition(c, p);
-      const condition = writeCondition(p, { mustExist: true });
-      return write({ tenant, collection: name, id }, null, condition, p, options);
+      return writer.write(
+        {
+          key: { tenant, collection: name, id },
+          operation: 'delete',
+          condition: writeCondition(p, { mustExist: true }),
+          preconditions: p,
+          bodyFor: () => null,
+        },
+        options,
+      );
     },
 
     /** One page of live documents in id order. */

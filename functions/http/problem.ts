@@ -19,6 +19,7 @@ import {
   PayloadTooLargeError,
   RateLimitedError,
   StateConflictError,
+  TransactionConflictError,
   UnauthorizedError,
   UnavailableError,
   UnsupportedMediaTypeError,
@@ -45,6 +46,10 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
     title: 'A request with this Idempotency-Key is in flight',
   },
   'version-mismatch': { status: 409, title: 'The document has changed' },
+  'transaction-conflict': {
+    status: 409,
+    title: 'Other requests were changing the same records',
+  },
   'patch-test-failed': { status: 409, title: 'A JSON Patch test failed' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
@@ -132,7 +137,7 @@ const extensions = (
   if (error instanceof LockLostError) {
     return { body: { currentFencingToken: error.currentFencing }, headers: {} };
   }
-  if (error instanceof IdempotencyInFlightError) {
+  if (error instanceof IdempotencyInFlightError || error instanceof TransactionConflictError) {
     return { body: {}, headers: { 'retry-after': '1' } };
   }
   if (error instanceof UnavailableError) {

@@ -336,20 +336,10 @@ describe('createHttpHandler', () => {
       get: async () => {
         throw new Error('secret table name leaked');
       },
-      write: async () => {
+      snapshot: async () => {
         throw new Error('unused');
       },
-      writeIdempotently: async () => {
-        throw new Error('unused');
-      },
-      readIdempotency: async () => undefined,
-      acquireLease: async () => {
-        throw new Error('unused');
-      },
-      renewLease: async () => {
-        throw new Error('unused');
-      },
-      releaseLease: async () => {
+      commit: async () => {
         throw new Error('unused');
       },
       list: async () => ({ items: [] }),

@@ -15,6 +15,7 @@ import {
   PayloadTooLargeError,
   PreconditionRequiredError,
   RateLimitedError,
+  TransactionConflictError,
   UnauthorizedError,
   UnavailableError,
   UnsupportedMediaTypeError,
@@ -63,6 +64,7 @@ describe('problemResponse', () => {
     'rate-limited': [new RateLimitedError('x', rate), 429],
     'idempotency-key-reused': [new IdempotencyKeyReusedError('x'), 422],
     'idempotency-in-flight': [new IdempotencyInFlightError('x'), 409],
+    'transaction-conflict': [new TransactionConflictError('x'), 409],
     'lock-held': [new LockHeldError('x', Date.parse('2024-01-01T00:00:30Z'), 30), 409],
     'lock-lost': [new LockLostError('x', 4), 409],
     unavailable: [new UnavailableError('x', 1), 503],
@@ -80,9 +82,13 @@ describe('problemResponse', () => {
       status,
       detail: 'x',
       instance: '/v1/notes/a%20b',
-      retryable: ['unavailable', 'rate-limited', 'idempotency-in-flight', 'lock-held'].includes(
-        code,
-      ),
+      retryable: [
+        'unavailable',
+        'rate-limited',
+        'idempotency-in-flight',
+        'transaction-conflict',
+        'lock-held',
+      ].includes(code),
     });
     expect(typeof json.title).toBe('string');
   });
@@ -147,6 +153,13 @@ describe('problemResponse', () => {
     expect(json.retryAfter).toBe(3);
     expect(json.retryable).toBe(true);
     expect(String(JSON.stringify(json))).not.toContain('secret-host');
+  });
+
+  it('asks to retry shortly when a write kept meeting other transactions', () => {
+    for (const error of [new TransactionConflictError('x'), new IdempotencyInFlightError('x')]) {
+      const { statusCode, headers, json } = answer(error);
+      expect([statusCode, headers?.['retry-after'], json.retryable]).toEqual([409, '1', true]);
+    }
   });
 
   it('carries the pointer and state of a failed JSON Patch test', () => {

@@ -1,0 +1,174 @@
+/**
+ * Every write of a document goes through here: it becomes one plan (the
+ * document change and its side records) sent as one request.
+ *
+ * A transaction returns nothing, so a write must know the version it writes
+ * before sending: it is pinned to the version it replaces. A single strong
+ * If-Match tag (or a body `version`) pins it; a create expects an id that
+ * never existed, and when the refusal shows a tombstone instead, tries once
+ * more pinned to the tombstone's version. Only where nothing pins the
+ * version (If-Match: *, several tags, If-None-Match with tags, an
+ * unconditional PUT) or the write needs the current document (a patch) is
+ * it read first; when others write in between, the refusal carries their
+ * version and the write is tried again on it, a few times.
+ */
+import { NotFoundError, VersionMismatchError } from './errors';
+import {
+  commitOrReplay,
+  hashIdempotencyKey,
+  type IdempotencyRequest,
+  type IdempotentResult,
+  idempotencyRecordOf,
+  isLive as isLiveRecord,
+  replayOf,
+} from './idempotency';
+import {
+  type ItemKey,
+  type ItemStore,
+  type ItemView,
+  type JsonObject,
+  type LockToken,
+  type StoredItem,
+  viewOf,
+  type WriteCondition,
+} from './items-model';
+import { explainCondition, type Preconditions } from './preconditions';
+import { checkPlan, type PlanPart, PlanRefusedError } from './write-plan';
+
+export type Operation = 'create' | 'replace' | 'patch' | 'delete' | 'restore';
+
+/** What a write may carry besides its preconditions. */
+export interface WriteOptions {
+  /** Makes the write retry-safe: a repeat answers with the first result. */
+  readonly idempotency?: IdempotencyRequest | undefined;
+  /** Lets the write through the caller's lease; a stale fencing token is refused. */
+  readonly lockToken?: LockToken | undefined;
+}
+
+export interface WriteResult {
+  readonly item: ItemView;
+  /** True when no live document had this id before. */
+  readonly created: boolean;
+  /** True when this is the stored answer to an earlier request with the same Idempotency-Key. */
+  readonly replayed?: boolean;
+}
+
+export interface DocumentWrite {
+  readonly key: ItemKey;
+  readonly operation: Operation;
+  /** What the client's preconditions require of the current record. */
+  readonly condition: WriteCondition;
+  readonly preconditions: Preconditions;
+  /** The body to write (null: a tombstone), given the record it replaces; may refuse. */
+  readonly bodyFor: (current: StoredItem | undefined) => JsonObject | null;
+  /** The body depends on the current document, so it is read before the first attempt. */
+  readonly readFirst?: boolean;
+}
+
+/** Attempts when the version read (or guessed) keeps being replaced by others. */
+export const WRITE_ATTEMPTS = 3;
+
+const isLive = (item: StoredItem | undefined): boolean => item !== undefined && !item.deleted;
+
+/**
+ * The version the client's condition pins, if it pins one: a single strong
+ * tag (or a body `version`); null for a create, which expects an id that
+ * never existed. Undefined when the current version must be read.
+ */
+export const pinOf = (condition: WriteCondition): number | null | undefined => {
+  if (condition.versionIn?.length === 1) return condition.versionIn[0];
+  if (condition.mustBeAbsent && !condition.versionIn && !condition.versionNotIn) return null;
+  return undefined;
+};
+
+const replayed = (result: IdempotentResult): WriteResult => {
+  if (result.kind !== 'document') throw new Error('a document write stored another kind of result');
+  return { item: result.item, created: result.created, replayed: true };
+};
+
+export const createDocumentWriter = ({ store, now }: { store: ItemStore; now: () => number }) => ({
+  /** Writes one document change as one plan; a refusal becomes the error that explains it. */
+  async write(write: DocumentWrite, options: WriteOptions = {}): Promise<WriteResult> {
+    const { key, preconditions: p } = write;
+    const idem = options.idempotency;
+    const started = now();
+    // Every write also respects leases: only the holder writes while one is held.
+    const condition: WriteCondition = {
+      ...write.condition,
+      lease: { now: started, ...(options.lockToken ? { token: options.lockToken } : {}) },
+    };
+    const pin = write.readFirst ? undefined : pinOf(write.condition);
+    /** The record the write replaces, when known (read, or returned with a refusal). */
+    let base: { readonly item: StoredItem | undefined } | undefined;
+    if (pin === undefined) {
+      const snapshot = await store.snapshot(key, idem && hashIdempotencyKey(key.tenant, idem.key));
+      if (idem && snapshot.record && isLiveRecord(snapshot.record, started)) {
+        return replayed(replayOf(snapshot.record, idem));
+      }
+      base = { item: snapshot.item };
+      const failure = explainCondition(condition, base.item, p);
+      if (failure) throw failure;
+    }
+    for (let attempt = 1; ; attempt++) {
+      const expectedVersion = base ? (base.item?.version ?? null) : (pin ?? null);
+      const body = write.bodyFor(base?.item);
+      const created = base ? !isLive(base.item) : expectedVersion === null;
+      const at = now();
+      const written = viewOf({
+        id: key.id,
+        version: (expectedVersion ?? 0) + 1,
+        deleted: body === null,
+        body: body ?? {},
+        updatedAt: new Date(at).toISOString(),
+      });
+      const parts: PlanPart[] = [
+        {
+          kind: 'document',
+          key,
+          body,
+          condition: { ...condition, expectedVersion },
+          at: new Date(at).toISOString(),
+        },
+      ];
+      if (idem) {
+        parts.push({
+          kind: 'idempotency',
+          tenant: key.tenant,
+          record: idempotencyRecordOf(
+            key.tenant,
+            idem,
+            { kind: 'document', item: written, created },
+            at,
+          ),
+          now: Math.floor(at / 1000),
+        });
+      }
+      const plan = checkPlan({ parts });
+      try {
+        const committed = await commitOrReplay(store, plan, idem);
+        if (committed.kind === 'replayed') return replayed(committed.result);
+        return { item: written, created };
+      } catch (error) {
+        const refused =
+          error instanceof PlanRefusedError ? error.refusalOf(plan, 'document') : undefined;
+        if (!refused) throw error;
+        const current = refused.current;
+        const failure = explainCondition(condition, current, p);
+        if (failure) throw failure;
+        // The client's condition holds: only the pin failed. Someone wrote in
+        // between, or a create met a tombstone. Try again on what is there now.
+        if (attempt >= WRITE_ATTEMPTS) {
+          throw isLive(current) && current
+            ? new VersionMismatchError(
+                `the document kept changing; it is at version ${current.version}`,
+                viewOf(current),
+              )
+            : new NotFoundError('the document changed while it was written');
+        }
+        base = { item: current };
+      }
+    }
+  },
+});
+
+export type DocumentWriter = ReturnType<typeof createDocumentWriter>;
