@@ -12,7 +12,9 @@
  * it read first; when others write in between, the refusal carries their
  * version and the write is tried again on it, a few times.
  */
+import type { HistoryRetention } from './config';
 import { NotFoundError, VersionMismatchError } from './errors';
+import { type HistoryEntry, historyParts, type Operation } from './history';
 import {
   commitOrReplay,
   hashIdempotencyKey,
@@ -33,9 +35,9 @@ import {
   type WriteCondition,
 } from './items-model';
 import { explainCondition, type Preconditions } from './preconditions';
-import { checkPlan, type PlanPart, PlanRefusedError } from './write-plan';
+import { checkPlan, type DocumentPart, type PlanPart, PlanRefusedError } from './write-plan';
 
-export type Operation = 'create' | 'replace' | 'patch' | 'delete' | 'restore';
+export type { Operation };
 
 /** What a write may carry besides its preconditions. */
 export interface WriteOptions {
@@ -43,6 +45,8 @@ export interface WriteOptions {
   readonly idempotency?: IdempotencyRequest | undefined;
   /** Lets the write through the caller's lease; a stale fencing token is refused. */
   readonly lockToken?: LockToken | undefined;
+  /** The API key the write comes through, for the history entry. */
+  readonly keyId?: string | undefined;
 }
 
 export interface WriteResult {
@@ -59,10 +63,20 @@ export interface DocumentWrite {
   /** What the client's preconditions require of the current record. */
   readonly condition: WriteCondition;
   readonly preconditions: Preconditions;
-  /** The body to write (null: a tombstone), given the record it replaces; may refuse. */
-  readonly bodyFor: (current: StoredItem | undefined) => JsonObject | null;
+  /**
+   * The body to write (null: a tombstone), given the record it replaces and
+   * the history entry of `readVersion`; may refuse with a domain error.
+   */
+  readonly bodyFor: (
+    current: StoredItem | undefined,
+    entry: HistoryEntry | undefined,
+  ) => JsonObject | null;
   /** The body depends on the current document, so it is read before the first attempt. */
   readonly readFirst?: boolean;
+  /** A version whose history entry is read with the document (and so before the first attempt). */
+  readonly readVersion?: number;
+  /** The collection's history retention. */
+  readonly retention: HistoryRetention;
 }
 
 /** Attempts when the version read (or guessed) keeps being replaced by others. */
@@ -97,21 +111,27 @@ export const createDocumentWriter = ({ store, now }: { store: ItemStore; now: ()
       ...write.condition,
       lease: { now: started, ...(options.lockToken ? { token: options.lockToken } : {}) },
     };
-    const pin = write.readFirst ? undefined : pinOf(write.condition);
+    const readFirst = write.readFirst || write.readVersion !== undefined;
+    const pin = readFirst ? undefined : pinOf(write.condition);
     /** The record the write replaces, when known (read, or returned with a refusal). */
     let base: { readonly item: StoredItem | undefined } | undefined;
+    let entry: HistoryEntry | undefined;
     if (pin === undefined) {
-      const snapshot = await store.snapshot(key, idem && hashIdempotencyKey(key.tenant, idem.key));
+      const snapshot = await store.snapshot(key, {
+        keyHash: idem && hashIdempotencyKey(key.tenant, idem.key),
+        version: write.readVersion,
+      });
       if (idem && snapshot.record && isLiveRecord(snapshot.record, started)) {
         return replayed(replayOf(snapshot.record, idem));
       }
       base = { item: snapshot.item };
+      entry = snapshot.entry;
       const failure = explainCondition(condition, base.item, p);
       if (failure) throw failure;
     }
     for (let attempt = 1; ; attempt++) {
       const expectedVersion = base ? (base.item?.version ?? null) : (pin ?? null);
-      const body = write.bodyFor(base?.item);
+      const body = write.bodyFor(base?.item, entry);
       const created = base ? !isLive(base.item) : expectedVersion === null;
       const at = now();
       const written = viewOf({
@@ -121,14 +141,22 @@ export const createDocumentWriter = ({ store, now }: { store: ItemStore; now: ()
         body: body ?? {},
         updatedAt: new Date(at).toISOString(),
       });
+      const document: DocumentPart = {
+        kind: 'document',
+        key,
+        body,
+        condition: { ...condition, expectedVersion },
+        at: new Date(at).toISOString(),
+      };
       const parts: PlanPart[] = [
-        {
-          kind: 'document',
-          key,
-          body,
-          condition: { ...condition, expectedVersion },
-          at: new Date(at).toISOString(),
-        },
+        document,
+        // A PUT that makes the document (If-None-Match: *, an upsert) is its create.
+        ...historyParts(
+          document,
+          write.operation === 'replace' && created ? 'create' : write.operation,
+          write.retention,
+          options.keyId,
+        ),
       ];
       if (idem) {
         parts.push({

@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'idempotency-key-reused'
   | 'idempotency-in-flight'
   | 'transaction-conflict'
+  | 'version-is-deletion'
+  | 'nothing-to-restore'
   | 'unavailable';
 
 /** Which HTTP precondition header a failure came from, if any (the strict profile answers 412). */
@@ -190,6 +192,28 @@ export class IdempotencyInFlightError extends DomainError {
 export class TransactionConflictError extends DomainError {
   readonly code = 'transaction-conflict';
   override readonly retryable = true;
+}
+
+/** The version asked for is the deletion of the document: it has no content to show. */
+export class VersionIsDeletionError extends DomainError {
+  readonly code = 'version-is-deletion';
+  constructor(
+    message: string,
+    readonly version: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A restore named the version that deleted the document: there is no content to restore. */
+export class NothingToRestoreError extends DomainError {
+  readonly code = 'nothing-to-restore';
+  constructor(
+    message: string,
+    readonly version: number,
+  ) {
+    super(message);
+  }
 }
 
 /** Another client holds an unexpired lease on the document. */

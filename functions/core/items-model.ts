@@ -1,4 +1,5 @@
 /** Shapes shared by the domain and its storage port. */
+import type { HistoryEntry } from './history';
 import type { IdempotencyRecord } from './idempotency';
 import type { CommitResult, WritePlan } from './write-plan';
 
@@ -96,11 +97,28 @@ export class ConditionFailedError extends Error {
   }
 }
 
-/** A document and the idempotency record of a key, read together. */
+/** What a snapshot reads besides the document. */
+export interface SnapshotWants {
+  /** The tenant's idempotency record of this key hash. */
+  readonly keyHash?: string | undefined;
+  /** The history entry of this version. */
+  readonly version?: number | undefined;
+}
+
+/** A document with the records a write or a version read needs, read together. */
 export interface Snapshot {
   readonly item?: StoredItem;
+  /** As stored: retention may no longer keep it. */
+  readonly entry?: HistoryEntry;
   /** As stored: it may have expired (TTL deletes late). */
   readonly record?: IdempotencyRecord;
+}
+
+/** One page of a document's history, newest first. */
+export interface VersionPage {
+  readonly entries: readonly HistoryEntry[];
+  /** The version to continue below, absent on the last page. */
+  readonly before?: number;
 }
 
 /**
@@ -111,11 +129,11 @@ export interface ItemStore {
   /** Strongly consistent read; returns tombstones too. */
   get(key: ItemKey): Promise<StoredItem | undefined>;
   /**
-   * A document and, when `keyHash` is given, the tenant's idempotency record
-   * for that key, in one strongly consistent and isolated read: never the
-   * document after a keyed write without that write's record.
+   * A document and the records `wants` names (a history entry, the tenant's
+   * idempotency record of a key), in one strongly consistent and isolated
+   * read: never the document after a keyed write without that write's record.
    */
-  snapshot(key: ItemKey, keyHash?: string): Promise<Snapshot>;
+  snapshot(key: ItemKey, wants?: SnapshotWants): Promise<Snapshot>;
   /**
    * Sends a plan as one request: all of it commits or none of it. Throws
    * `PlanRefusedError` when a condition failed, `IdempotencyInFlightError`
@@ -123,6 +141,14 @@ export interface ItemStore {
    * retryable conflict when others kept writing the same records.
    */
   commit(plan: WritePlan): Promise<CommitResult>;
+  /**
+   * A document's history, newest first: entries strictly between versions
+   * `after` and `before` whose retention time is after `now` (epoch seconds).
+   */
+  listVersions(
+    key: ItemKey,
+    page: { limit: number; before: number; after: number; now: number },
+  ): Promise<VersionPage>;
   /** Live items of one tenant's collection in id order. */
   list(
     tenant: string,

@@ -6,15 +6,11 @@
  * one winner.
  */
 import { ulid } from 'ulid';
-import type { CollectionConfig, ConcordConfig } from './config';
+import { createCollections, requirePrecondition, storedBody } from './collections';
+import type { ConcordConfig } from './config';
 import { createDocumentWriter, type WriteOptions, type WriteResult } from './document-writes';
-import { checkId, toStoredBody } from './documents';
-import {
-  BadRequestError,
-  NotFoundError,
-  PreconditionRequiredError,
-  ValidationError,
-} from './errors';
+import { checkId } from './documents';
+import { BadRequestError, NotFoundError, ValidationError } from './errors';
 import {
   type ItemKey,
   type ItemStore,
@@ -28,12 +24,11 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
 import { applyPatch, checkPatch, type Patch } from './patch';
 import {
   explainCondition,
-  hasPrecondition,
   type Preconditions,
   weakVersions,
   writeCondition,
 } from './preconditions';
-import { compileValidator, type DocumentValidator } from './schemas';
+import { createVersionOperations } from './versions';
 
 export interface ItemServiceOptions {
   readonly config: ConcordConfig;
@@ -49,11 +44,6 @@ export type { WriteOptions, WriteResult } from './document-writes';
 export type ReadResult =
   | { readonly status: 'ok'; readonly item: ItemView }
   | { readonly status: 'not-modified'; readonly item: ItemView };
-
-interface Collection {
-  readonly config: CollectionConfig;
-  readonly validate: DocumentValidator;
-}
 
 /** Reads `id` and `version` from a client document; they must agree with the request. */
 const bodyFields = (value: JsonValue): { id?: string; version?: number } => {
@@ -89,30 +79,7 @@ export const createItemService = ({
   newId = ulid,
   now = Date.now,
 }: ItemServiceOptions) => {
-  const collections = new Map<string, Collection>(
-    config.collections.map((c) => [c.name, { config: c, validate: compileValidator(c) }]),
-  );
-
-  const collection = (name: string): Collection => {
-    const found = collections.get(name);
-    if (!found) throw new NotFoundError(`no collection "${name}"`);
-    return found;
-  };
-
-  const requirePrecondition = (c: Collection, p: Preconditions): void => {
-    if (c.config.requirePrecondition && !hasPrecondition(p)) {
-      throw new PreconditionRequiredError(
-        `writes to "${c.config.name}" need If-Match (or If-None-Match: * to create)`,
-      );
-    }
-  };
-
-  const storedBody = (c: Collection, value: JsonValue): JsonObject => {
-    const body = toStoredBody(value);
-    c.validate(body);
-    return body;
-  };
-
+  const collection = createCollections(config);
   const writer = createDocumentWriter({ store, now });
 
   const readLive = async (key: ItemKey): Promise<StoredItem> => {
@@ -144,6 +111,7 @@ export const createItemService = ({
         {
           key: { tenant, collection: name, id },
           operation: 'create',
+          retention: c.config.history,
           condition: { mustBeAbsent: true },
           preconditions: {},
           bodyFor: () => body,
@@ -171,6 +139,7 @@ export const createItemService = ({
         {
           key: { tenant, collection: name, id },
           operation: 'replace',
+          retention: c.config.history,
           condition,
           preconditions: pre,
           bodyFor: () => body,
@@ -237,6 +206,7 @@ export const createItemService = ({
         {
           key: { tenant, collection: name, id },
           operation: 'patch',
+          retention: c.config.history,
           condition: writeCondition(pre, { mustExist: true }),
           preconditions: pre,
           bodyFor: patched,
@@ -261,6 +231,7 @@ export const createItemService = ({
         {
           key: { tenant, collection: name, id },
           operation: 'delete',
+          retention: c.config.history,
           condition: writeCondition(p, { mustExist: true }),
           preconditions: p,
           bodyFor: () => null,
@@ -268,6 +239,8 @@ export const createItemService = ({
         options,
       );
     },
+
+    ...createVersionOperations({ collection, store, writer, now }),
 
     /** One page of live documents in id order. */
     async list(

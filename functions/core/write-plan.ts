@@ -9,6 +9,7 @@
  */
 import { utf8Length } from './documents';
 import { BadRequestError, PayloadTooLargeError } from './errors';
+import type { HistoryEntry } from './history';
 import type { IdempotencyRecord } from './idempotency';
 import type { ItemKey, JsonObject, LockToken, StoredItem, WriteCondition } from './items-model';
 
@@ -59,7 +60,21 @@ export interface IdempotencyPart {
   readonly now: number;
 }
 
-export type PlanPart = DocumentPart | LeasePart | IdempotencyPart;
+/** Puts the history entry of a version; refused if that version has one already. */
+export interface HistoryPart {
+  readonly kind: 'history';
+  readonly key: ItemKey;
+  readonly entry: HistoryEntry;
+}
+
+/** Deletes the history entry of a version retention no longer keeps (unconditional). */
+export interface HistoryDropPart {
+  readonly kind: 'history-drop';
+  readonly key: ItemKey;
+  readonly version: number;
+}
+
+export type PlanPart = DocumentPart | LeasePart | HistoryPart | HistoryDropPart | IdempotencyPart;
 
 export interface WritePlan {
   readonly parts: readonly PlanPart[];
@@ -69,6 +84,7 @@ export interface WritePlan {
 export type PartRefusal =
   | { readonly kind: 'document'; readonly current: StoredItem | undefined }
   | { readonly kind: 'lease'; readonly current: StoredItem | undefined }
+  | { readonly kind: 'history' }
   | { readonly kind: 'idempotency'; readonly record: IdempotencyRecord | undefined };
 
 /**
@@ -105,12 +121,18 @@ export interface CommitResult {
 export const MAX_PLAN_PARTS = 100;
 export const MAX_PLAN_BYTES = 4 * 1024 * 1024;
 
+const keyParts = ({ tenant, collection, id }: ItemKey) => [tenant, collection, id];
+
 /** Which stored record a part writes: no two parts of a plan may write the same one. */
 const recordOf = (part: PlanPart): string => {
   switch (part.kind) {
     case 'document':
     case 'lease':
-      return JSON.stringify(['document', part.key.tenant, part.key.collection, part.key.id]);
+      return JSON.stringify(['document', ...keyParts(part.key)]);
+    case 'history':
+      return JSON.stringify(['history', ...keyParts(part.key), part.entry.version]);
+    case 'history-drop':
+      return JSON.stringify(['history', ...keyParts(part.key), part.version]);
     case 'idempotency':
       return JSON.stringify(['idempotency', part.tenant, part.record.keyHash]);
   }
@@ -125,7 +147,10 @@ const sizeOf = (part: PlanPart): number => {
     case 'document':
       return PART_OVERHEAD_BYTES + (part.body ? utf8Length(JSON.stringify(part.body)) : 0);
     case 'lease':
+    case 'history-drop':
       return PART_OVERHEAD_BYTES;
+    case 'history':
+      return PART_OVERHEAD_BYTES + utf8Length(JSON.stringify(part.entry.body));
     case 'idempotency':
       return PART_OVERHEAD_BYTES + utf8Length(JSON.stringify(part.record.result));
   }

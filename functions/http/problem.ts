@@ -15,6 +15,7 @@ import {
   LockHeldError,
   LockLostError,
   MethodNotAllowedError,
+  NothingToRestoreError,
   PatchTestFailedError,
   PayloadTooLargeError,
   RateLimitedError,
@@ -24,6 +25,7 @@ import {
   UnavailableError,
   UnsupportedMediaTypeError,
   ValidationError,
+  VersionIsDeletionError,
   VersionMismatchError,
 } from '../core/errors';
 import type { ItemView } from '../core/items-model';
@@ -51,10 +53,12 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
     title: 'Other requests were changing the same records',
   },
   'patch-test-failed': { status: 409, title: 'A JSON Patch test failed' },
+  'version-is-deletion': { status: 410, title: 'This version is the deletion of the document' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'validation-failed': { status: 422, title: 'The document is not valid' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency-Key reused for another request' },
+  'nothing-to-restore': { status: 422, title: 'This version is a deletion: nothing to restore' },
   'precondition-required': { status: 428, title: 'Precondition required' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   unavailable: { status: 503, title: 'Service unavailable' },
@@ -133,6 +137,9 @@ const extensions = (
       },
       headers: { 'retry-after': String(error.retryAfterSeconds) },
     };
+  }
+  if (error instanceof VersionIsDeletionError || error instanceof NothingToRestoreError) {
+    return { body: { version: error.version }, headers: {} };
   }
   if (error instanceof LockLostError) {
     return { body: { currentFencingToken: error.currentFencing }, headers: {} };

@@ -17,6 +17,7 @@ import type { JsonValue, LockToken } from '../core/items-model';
 import { parseLockToken } from '../core/leases';
 import { MAX_REQUEST_BYTES } from '../core/limits';
 import type { EntityTag, Preconditions, TagSet } from '../core/preconditions';
+import { principalOf } from './admission';
 
 const MAX_TAGS = 20;
 /** RFC 9110 §8.8.3: entity-tag = [ W/ ] DQUOTE *etagc DQUOTE, in a comma list. */
@@ -90,6 +91,7 @@ export const lockTokenOf = (event: APIGatewayProxyEventV2): LockToken | undefine
 export const writeOptionsOf = (event: APIGatewayProxyEventV2): WriteOptions => ({
   idempotency: idempotencyOf(event),
   lockToken: lockTokenOf(event),
+  keyId: principalOf(event)?.keyId,
 });
 
 export const pathParam = (event: APIGatewayProxyEventV2, name: string): string => {

@@ -59,6 +59,9 @@ const refusalOf = (part: PlanPart, item: Record<string, unknown> | undefined): P
       return { kind: 'document', current: item ? toStoredItem(item) : undefined };
     case 'lease':
       return { kind: 'lease', current: item ? toStoredItem(item) : undefined };
+    case 'history':
+    case 'history-drop':
+      return { kind: 'history' };
     case 'idempotency':
       return {
         kind: 'idempotency',

@@ -9,9 +9,10 @@ import type { ItemKey, ItemStore, StoredItem } from '../core/items-model';
 import { ID_PATTERN } from '../core/limits';
 import { type ConflictRetryOptions, createCommit, sendWithConflictRetries } from './commit';
 import { translateFailures } from './failures';
+import { buildListVersions, toHistoryEntry } from './history-requests';
 import { toIdempotencyRecord } from './idempotency-requests';
 import { buildGetItem, buildListItems } from './item-requests';
-import { idFromSortKey, TABLE_KEYS } from './keys';
+import { idFromSortKey, TABLE_KEYS, versionFromSortKey } from './keys';
 import { buildSnapshot } from './plan-requests';
 import { toStoredItem } from './records';
 
@@ -60,23 +61,41 @@ export const createDynamoItemStore = ({
   return {
     get,
 
-    async snapshot(key, keyHash) {
-      const request = buildSnapshot(tableName, key, keyHash);
-      if (request.kind === 'get' || keyHash === undefined) {
+    async snapshot(key, wants = {}) {
+      const request = buildSnapshot(tableName, key, wants);
+      if (request.kind === 'get') {
         const item = await get(key);
         return item ? { item } : {};
       }
-      // The record is the second read: a conflict there is a duplicate in flight.
+      const { keyHash, version } = wants;
+      // Reads come back in request order: document, history entry, idempotency record.
+      const recordIndex = keyHash === undefined ? -1 : version === undefined ? 1 : 2;
+      // A conflict on the record is a duplicate of this request in flight.
       const { Responses = [] } = await sendWithConflictRetries(
         () => client.send(new TransactGetCommand(request.input)),
         undefined,
-        1,
+        recordIndex,
         conflicts,
       );
-      const [item, record] = Responses.map((response) => response?.Item);
+      const [item, ...rest] = Responses.map((response) => response?.Item);
+      const entry = version === undefined ? undefined : rest.shift();
+      const record = keyHash === undefined ? undefined : rest.shift();
       return {
         ...(item ? { item: toStoredItem(item) } : {}),
-        ...(record ? { record: toIdempotencyRecord(record, keyHash) } : {}),
+        ...(entry ? { entry: toHistoryEntry(entry) } : {}),
+        ...(record && keyHash !== undefined
+          ? { record: toIdempotencyRecord(record, keyHash) }
+          : {}),
+      };
+    },
+
+    async listVersions(key, page) {
+      const input = buildListVersions(tableName, key, page);
+      const found = await translateFailures(() => client.send(new QueryCommand(input)));
+      const last = found.LastEvaluatedKey?.[TABLE_KEYS.sortKey];
+      return {
+        entries: (found.Items ?? []).map(toHistoryEntry),
+        ...(typeof last === 'string' ? { before: versionFromSortKey(last) } : {}),
       };
     },
 

@@ -4,8 +4,9 @@
  * carries the records that explain it.
  */
 import type { GetCommandInput, TransactGetCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { ItemKey } from '../core/items-model';
+import type { ItemKey, SnapshotWants } from '../core/items-model';
 import type { PlanPart, WritePlan } from '../core/write-plan';
+import { historyDelete, historyKey, historyPut } from './history-requests';
 import { idempotencyKey, idempotencyPut } from './idempotency-requests';
 import { buildGetItem, documentUpdate, itemKey, leaseUpdateOf } from './item-requests';
 import { type PlanRequest, requestOf, type WriteAction } from './transact-items';
@@ -17,6 +18,10 @@ export const actionOf = (tableName: string, part: PlanPart): WriteAction => {
       return { Update: documentUpdate(tableName, part) };
     case 'lease':
       return { Update: leaseUpdateOf(tableName, part) };
+    case 'history':
+      return { Put: historyPut(tableName, part) };
+    case 'history-drop':
+      return { Delete: historyDelete(tableName, part) };
     case 'idempotency':
       return { Put: idempotencyPut(tableName, part) };
   }
@@ -27,25 +32,30 @@ export const buildPlanRequest = (tableName: string, plan: WritePlan): PlanReques
   requestOf(plan.parts.map((part) => actionOf(tableName, part)));
 
 /**
- * A document alone is one consistent GetItem; with an idempotency record it
- * is one TransactGetItems, isolated from transactions in flight, so it never
+ * A document alone is one consistent GetItem; with other records it is one
+ * TransactGetItems (document first, then the history entry, then the
+ * idempotency record), isolated from transactions in flight, so it never
  * shows a keyed write's document without that write's record.
  */
 export const buildSnapshot = (
   tableName: string,
   key: ItemKey,
-  tenantKeyHash?: string,
+  wants: SnapshotWants = {},
 ):
   | { kind: 'get'; input: GetCommandInput }
-  | { kind: 'transaction'; input: TransactGetCommandInput } =>
-  tenantKeyHash === undefined
-    ? { kind: 'get', input: buildGetItem(tableName, key) }
-    : {
-        kind: 'transaction',
-        input: {
-          TransactItems: [
-            { Get: { TableName: tableName, Key: itemKey(key) } },
-            { Get: { TableName: tableName, Key: idempotencyKey(key.tenant, tenantKeyHash) } },
-          ],
-        },
-      };
+  | { kind: 'transaction'; input: TransactGetCommandInput } => {
+  if (wants.keyHash === undefined && wants.version === undefined) {
+    return { kind: 'get', input: buildGetItem(tableName, key) };
+  }
+  const get = (Key: Record<string, unknown>) => ({ Get: { TableName: tableName, Key } });
+  return {
+    kind: 'transaction',
+    input: {
+      TransactItems: [
+        get(itemKey(key)),
+        ...(wants.version !== undefined ? [get(historyKey(key, wants.version))] : []),
+        ...(wants.keyHash !== undefined ? [get(idempotencyKey(key.tenant, wants.keyHash))] : []),
+      ],
+    },
+  };
+};

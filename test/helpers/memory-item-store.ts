@@ -3,9 +3,11 @@
  * code (not the domain's explainCondition), so the domain is checked against
  * an independent reading of the storage contract: a plan commits whole or
  * not at all; every refused part is reported with the record as it was; a
- * tombstone counts as absent and versions keep counting after a delete; an
- * idempotency record is refused until it expires.
+ * tombstone counts as absent and versions keep counting after a delete; a
+ * version's history entry is written once; an idempotency record is refused
+ * until it expires.
  */
+import type { HistoryEntry } from '../../functions/core/history';
 import type { IdempotencyRecord } from '../../functions/core/idempotency';
 import type {
   ItemKey,
@@ -76,6 +78,8 @@ const clone = <T>(value: T): T => structuredClone(value);
 export interface MemoryItemStore extends ItemStore {
   /** Every stored document record, tombstones included, for assertions. */
   readonly records: () => StoredItem[];
+  /** The versions of a document that have a history entry, oldest first. */
+  readonly historyOf: (key: ItemKey) => number[];
   /** Number of commit calls (successful or refused). */
   readonly commits: () => number;
   /** Number of reads (get and snapshot calls). */
@@ -89,6 +93,8 @@ export const createMemoryItemStore = (
 ): MemoryItemStore => {
   const items = new Map<string, { key: ItemKey; item: StoredItem }>();
   const idempotency = new Map<string, IdempotencyRecord>();
+  const history = new Map<string, HistoryEntry>();
+  const entryKey = (key: ItemKey, version: number) => JSON.stringify([keyOf(key), version]);
   let commitCount = 0;
   let readCount = 0;
 
@@ -125,6 +131,12 @@ export const createMemoryItemStore = (
           ? undefined
           : { kind: 'lease', current: found && clone(found) };
       }
+      case 'history':
+        return history.has(entryKey(part.key, part.entry.version))
+          ? { kind: 'history' }
+          : undefined;
+      case 'history-drop':
+        return undefined;
       case 'idempotency': {
         const existing = idempotency.get(recordKey(part.tenant, part.record.keyHash));
         return existing && existing.expiresAt >= part.now
@@ -164,14 +176,32 @@ export const createMemoryItemStore = (
       return found ? clone(found) : undefined;
     },
 
-    async snapshot(key, keyHash) {
+    async snapshot(key, { keyHash, version } = {}) {
       readCount++;
       const item = current(key);
+      const entry = version === undefined ? undefined : history.get(entryKey(key, version));
       const record =
         keyHash === undefined ? undefined : idempotency.get(recordKey(key.tenant, keyHash));
       return {
         ...(item ? { item: clone(item) } : {}),
+        ...(entry ? { entry: clone(entry) } : {}),
         ...(record ? { record: clone(record) } : {}),
+      };
+    },
+
+    async listVersions(key, { limit, before, after, now: at }) {
+      readCount++;
+      const inRange = [...history.entries()]
+        .filter(([k]) => JSON.parse(k)[0] === keyOf(key))
+        .map(([, entry]) => entry)
+        .filter((entry) => entry.version > after && entry.version < before)
+        .sort((a, b) => b.version - a.version);
+      // Like a Query with a Limit: `limit` entries are evaluated, then the filter drops expired ones.
+      const evaluated = inRange.slice(0, limit);
+      const last = evaluated[evaluated.length - 1];
+      return {
+        entries: evaluated.filter((entry) => entry.expiresAt > at).map(clone),
+        ...(inRange.length > limit && last ? { before: last.version } : {}),
       };
     },
 
@@ -183,6 +213,9 @@ export const createMemoryItemStore = (
       for (const part of plan.parts) {
         if (part.kind === 'document') after = applyDocument(part);
         else if (part.kind === 'lease') after = applyLease(part);
+        else if (part.kind === 'history') {
+          history.set(entryKey(part.key, part.entry.version), clone(part.entry));
+        } else if (part.kind === 'history-drop') history.delete(entryKey(part.key, part.version));
         else idempotency.set(recordKey(part.tenant, part.record.keyHash), clone(part.record));
       }
       // Only a one-part plan is one UpdateItem, which returns the record after.
@@ -209,6 +242,11 @@ export const createMemoryItemStore = (
     },
 
     records: () => [...items.values()].map((r) => clone(r.item)),
+    historyOf: (key) =>
+      [...history.entries()]
+        .filter(([k]) => JSON.parse(k)[0] === keyOf(key))
+        .map(([, entry]) => entry.version)
+        .sort((a, b) => a - b),
     commits: () => commitCount,
     reads: () => readCount,
     seed: (key, body) => clone(writeDocument(key, body, now())),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../../functions/core/config';
+import { ConfigError, DEFAULT_HISTORY, parseConfig } from '../../../functions/core/config';
 
 const messageOf = (raw: unknown): string => {
   try {
@@ -12,10 +12,12 @@ const messageOf = (raw: unknown): string => {
 };
 
 describe('parseConfig', () => {
-  it('fills the default profile and requirePrecondition', () => {
+  it('fills the default profile, requirePrecondition and history retention', () => {
     expect(parseConfig({ collections: [{ name: 'notes' }] })).toEqual({
       profile: 'default',
-      collections: [{ name: 'notes', requirePrecondition: true }],
+      collections: [
+        { name: 'notes', requirePrecondition: true, history: { keepVersions: 100, keepDays: 90 } },
+      ],
       rateLimit: { windowSeconds: 60, defaultQuota: 600 },
     });
   });
@@ -29,9 +31,33 @@ describe('parseConfig', () => {
       }),
     ).toEqual({
       profile: 'strict-http',
-      collections: [{ name: 'a_b-1', schema, requirePrecondition: false }],
+      collections: [
+        { name: 'a_b-1', schema, requirePrecondition: false, history: DEFAULT_HISTORY },
+      ],
       rateLimit: { windowSeconds: 60, defaultQuota: 600 },
     });
+  });
+
+  it('fills a partial history retention from the defaults', () => {
+    const [only] = parseConfig({
+      collections: [{ name: 'a', history: { keepVersions: 3 } }],
+    }).collections;
+    expect(only?.history).toEqual({ keepVersions: 3, keepDays: 90 });
+  });
+
+  it.each([
+    [[], 'collections[0].history must be an object'],
+    [{ keep: 1 }, 'collections[0].history has unknown key "keep"'],
+    [{ keepVersions: 0 }, 'collections[0].history.keepVersions must be an integer from 1 to 10000'],
+    [
+      { keepVersions: 2.5 },
+      'collections[0].history.keepVersions must be an integer from 1 to 10000',
+    ],
+    [{ keepDays: 3651 }, 'collections[0].history.keepDays must be an integer from 1 to 3650'],
+  ])('refuses the history retention %j', (history, message) => {
+    expect(messageOf({ collections: [{ name: 'a', history }] })).toBe(
+      `invalid Concord configuration: ${message}`,
+    );
   });
 
   it('fills a partial rate limit from the defaults', () => {

@@ -342,6 +342,7 @@ describe('createHttpHandler', () => {
       commit: async () => {
         throw new Error('unused');
       },
+      listVersions: async () => ({ entries: [] }),
       list: async () => ({ items: [] }),
     };
     const res = await app(broken)(doc('GET', 'n1'));

@@ -11,6 +11,7 @@ import {
   LockLostError,
   MethodNotAllowedError,
   NotFoundError,
+  NothingToRestoreError,
   PatchTestFailedError,
   PayloadTooLargeError,
   PreconditionRequiredError,
@@ -20,6 +21,7 @@ import {
   UnavailableError,
   UnsupportedMediaTypeError,
   ValidationError,
+  VersionIsDeletionError,
   VersionMismatchError,
 } from '../../../functions/core/errors';
 import { type ItemView, viewOf } from '../../../functions/core/items-model';
@@ -65,6 +67,8 @@ describe('problemResponse', () => {
     'idempotency-key-reused': [new IdempotencyKeyReusedError('x'), 422],
     'idempotency-in-flight': [new IdempotencyInFlightError('x'), 409],
     'transaction-conflict': [new TransactionConflictError('x'), 409],
+    'version-is-deletion': [new VersionIsDeletionError('x', 3), 410],
+    'nothing-to-restore': [new NothingToRestoreError('x', 3), 422],
     'lock-held': [new LockHeldError('x', Date.parse('2024-01-01T00:00:30Z'), 30), 409],
     'lock-lost': [new LockLostError('x', 4), 409],
     unavailable: [new UnavailableError('x', 1), 503],

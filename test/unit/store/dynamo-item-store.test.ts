@@ -154,7 +154,10 @@ describe('DynamoItemStore reads and writes', () => {
     const { store, sent } = storeWith([
       { Responses: [{ Item: record('a', 3) }, { Item: stored }] },
     ]);
-    const snapshot = await store.snapshot({ tenant: 'acme', collection: 'notes', id: 'a' }, 'h1');
+    const snapshot = await store.snapshot(
+      { tenant: 'acme', collection: 'notes', id: 'a' },
+      { keyHash: 'h1' },
+    );
     expect(sent.map((s) => s.name)).toEqual([TransactGetCommand.name]);
     expect(sent[0]?.input).toEqual({
       TransactItems: [
@@ -170,8 +173,8 @@ describe('DynamoItemStore reads and writes', () => {
 
   it('has neither part when neither record exists', async () => {
     const { store } = storeWith([{ Responses: [{}, {}] }]);
-    expect(await store.snapshot({ tenant: 'acme', collection: 'notes', id: 'a' }, 'h1')).toEqual(
-      {},
-    );
+    expect(
+      await store.snapshot({ tenant: 'acme', collection: 'notes', id: 'a' }, { keyHash: 'h1' }),
+    ).toEqual({});
   });
 });
