@@ -23,6 +23,7 @@ import {
   TransactionConflictError,
   UnauthorizedError,
   UnavailableError,
+  UniqueViolationError,
   UnsupportedMediaTypeError,
   ValidationError,
   VersionIsDeletionError,
@@ -41,6 +42,7 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'already-exists': { status: 409, title: 'The document already exists' },
+  'unique-violation': { status: 409, title: 'Another document holds this unique value' },
   'lock-held': { status: 409, title: 'Another client holds a lease on the document' },
   'lock-lost': { status: 409, title: 'The lease of this Lock-Token has ended' },
   'idempotency-in-flight': {
@@ -87,6 +89,15 @@ const extensions = (
     return {
       body: { current: currentState(error.current), location },
       headers: { etag: error.current.etag },
+    };
+  }
+  if (error instanceof UniqueViolationError) {
+    return {
+      body: {
+        field: error.field,
+        ...(error.ownerId !== undefined ? { location: error.ownerId } : {}),
+      },
+      headers: {},
     };
   }
   if (error instanceof VersionMismatchError) {

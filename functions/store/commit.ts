@@ -35,6 +35,7 @@ import { toIdempotencyRecord } from './idempotency-requests';
 import { buildPlanRequest } from './plan-requests';
 import { toStoredItem } from './records';
 import type { PlanRequest } from './transact-items';
+import { ownerOf } from './unique-requests';
 
 /** Attempts of one request whose records other transactions keep writing. */
 export const CONFLICT_ATTEMPTS = 4;
@@ -62,6 +63,9 @@ const refusalOf = (part: PlanPart, item: Record<string, unknown> | undefined): P
     case 'history':
     case 'history-drop':
       return { kind: 'history' };
+    case 'unique-claim':
+    case 'unique-release':
+      return { kind: part.kind, owner: ownerOf(item) };
     case 'idempotency':
       return {
         kind: 'idempotency',
