@@ -8,9 +8,15 @@
  * never existed, and when the refusal shows a tombstone instead, tries once
  * more pinned to the tombstone's version. Only where nothing pins the
  * version (If-Match: *, several tags, If-None-Match with tags, an
- * unconditional PUT) or the write needs the current document (a patch) is
- * it read first; when others write in between, the refusal carries their
- * version and the write is tried again on it, a few times.
+ * unconditional PUT) or the write needs what is stored (the document a
+ * patch applies to, the version a restore writes, the old unique values a
+ * write releases) is it read first, together with the idempotency record of
+ * its key; when others write in between, the refusal carries their version
+ * and the write is tried again on it, a few times.
+ *
+ * A refusal is explained part by part: the idempotency record first (a
+ * duplicate is answered with the stored result, never as a conflict with
+ * its own write), then the document, then unique values.
  */
 import type { HistoryRetention } from './config';
 import { NotFoundError, UniqueViolationError, VersionMismatchError } from './errors';
