@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'bad-request'
   | 'not-found'
   | 'already-exists'
+  | 'unique-violation'
   | 'version-mismatch'
   | 'precondition-required'
   | 'patch-test-failed'
@@ -24,6 +25,9 @@ export type ErrorCode =
   | 'lock-lost'
   | 'idempotency-key-reused'
   | 'idempotency-in-flight'
+  | 'transaction-conflict'
+  | 'version-is-deletion'
+  | 'nothing-to-restore'
   | 'unavailable';
 
 /** Which HTTP precondition header a failure came from, if any (the strict profile answers 412). */
@@ -81,6 +85,19 @@ export abstract class StateConflictError extends DomainError {
 
 export class AlreadyExistsError extends StateConflictError {
   readonly code = 'already-exists';
+}
+
+/** Another document of the tenant's collection holds this value of a unique field. */
+export class UniqueViolationError extends DomainError {
+  readonly code = 'unique-violation';
+  constructor(
+    message: string,
+    readonly field: string,
+    /** The id of the document that holds the value (always of the same tenant). */
+    readonly ownerId: string | undefined,
+  ) {
+    super(message);
+  }
 }
 
 export class VersionMismatchError extends StateConflictError {
@@ -186,6 +203,38 @@ export class IdempotencyKeyReusedError extends DomainError {
 export class IdempotencyInFlightError extends DomainError {
   readonly code = 'idempotency-in-flight';
   override readonly retryable = true;
+}
+
+/**
+ * Other writers kept changing the same records while this write was sent,
+ * even after a few jittered retries. Nothing was written; sending the same
+ * request again is safe.
+ */
+export class TransactionConflictError extends DomainError {
+  readonly code = 'transaction-conflict';
+  override readonly retryable = true;
+}
+
+/** The version asked for is the deletion of the document: it has no content to show. */
+export class VersionIsDeletionError extends DomainError {
+  readonly code = 'version-is-deletion';
+  constructor(
+    message: string,
+    readonly version: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A restore named the version that deleted the document: there is no content to restore. */
+export class NothingToRestoreError extends DomainError {
+  readonly code = 'nothing-to-restore';
+  constructor(
+    message: string,
+    readonly version: number,
+  ) {
+    super(message);
+  }
 }
 
 /** Another client holds an unexpired lease on the document. */

@@ -1,12 +1,16 @@
 /**
  * Idempotency keys (draft-ietf-httpapi-idempotency-key-header): a write sent
  * again with the same key answers with the first result and changes nothing.
- * The result is stored in the same transaction as the write it describes, so
- * a write is never acknowledged without its record, nor recorded without
- * having happened.
+ * The result is one more part of the write's plan, so a write is never
+ * acknowledged without its record, nor recorded without having happened;
+ * and the record's own condition (refused while it exists) is the replay
+ * check: a repeat learns the stored answer from the refusal, in the same
+ * single request a first execution makes.
  */
 import { createHash } from 'node:crypto';
-import type { ItemView } from './items-model';
+import { IdempotencyKeyReusedError } from './errors';
+import type { ItemStore, ItemView, LockToken, StoredItem } from './items-model';
+import { PlanRefusedError, type WritePlan } from './write-plan';
 
 /** How long a key is remembered. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -19,10 +23,17 @@ export interface IdempotencyRequest {
 }
 
 /** What a finished write leaves behind to answer its retries with. */
-export interface IdempotentResult {
-  readonly item: ItemView;
-  readonly created: boolean;
-}
+export type IdempotentResult =
+  | { readonly kind: 'document'; readonly item: ItemView; readonly created: boolean }
+  | {
+      readonly kind: 'lease';
+      readonly grant: {
+        readonly token: LockToken;
+        readonly expiresAt: number;
+        readonly ttlSeconds: number;
+      };
+    }
+  | { readonly kind: 'released' };
 
 export interface IdempotencyRecord {
   /** SHA-256 of the client's key: keys are stored without their text. */
@@ -43,13 +54,65 @@ export const fingerprintOf = (...parts: readonly string[]): string => {
   return hash.digest('hex');
 };
 
+/** The record a keyed write adds to its plan. */
+export const idempotencyRecordOf = (
+  tenant: string,
+  request: IdempotencyRequest,
+  result: IdempotentResult,
+  nowMs: number,
+): IdempotencyRecord => ({
+  keyHash: hashIdempotencyKey(tenant, request.key),
+  fingerprint: request.fingerprint,
+  result,
+  expiresAt: Math.floor(nowMs / 1000) + IDEMPOTENCY_TTL_SECONDS,
+});
+
+/** Whether a stored record still answers for its key at `nowMs` (TTL deletes late). */
+export const isLive = (record: IdempotencyRecord, nowMs: number): boolean =>
+  record.expiresAt * 1000 > nowMs;
+
 /**
- * Thrown by a store when the idempotency record of a transactional write
- * already exists: another request with the same key finished first.
+ * The stored answer to replay for `request`, from a record that exists for
+ * its key; the same key with another request is refused.
  */
-export class IdempotencyRecordExistsError extends Error {
-  constructor() {
-    super('idempotency record exists');
-    this.name = 'IdempotencyRecordExistsError';
+export const replayOf = (
+  record: IdempotencyRecord,
+  request: IdempotencyRequest,
+): IdempotentResult => {
+  if (record.fingerprint !== request.fingerprint) {
+    throw new IdempotencyKeyReusedError(
+      'this Idempotency-Key was used for a different request; use a new key',
+    );
   }
-}
+  return record.result;
+};
+
+/** What a keyed commit did: wrote its plan, or found the answer of an earlier request. */
+export type Committed =
+  | { readonly kind: 'written'; readonly after?: StoredItem }
+  | { readonly kind: 'replayed'; readonly result: IdempotentResult };
+
+/**
+ * Commits a plan. When the plan carries an idempotency record and that
+ * record was refused, an earlier request with the same key finished first:
+ * its stored answer is what this request gets (or 422 for another request
+ * under the same key), whatever else the refusal says: a duplicate of a
+ * write that already happened fails every other condition too, and must be
+ * answered as a replay, never as a conflict with its own write.
+ */
+export const commitOrReplay = async (
+  store: Pick<ItemStore, 'commit'>,
+  plan: WritePlan,
+  request: IdempotencyRequest | undefined,
+): Promise<Committed> => {
+  try {
+    return { kind: 'written', ...(await store.commit(plan)) };
+  } catch (error) {
+    const record =
+      request && error instanceof PlanRefusedError
+        ? error.refusalOf(plan, 'idempotency')?.record
+        : undefined;
+    if (!request || !record) throw error;
+    return { kind: 'replayed', result: replayOf(record, request) };
+  }
+};

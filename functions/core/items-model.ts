@@ -1,5 +1,7 @@
 /** Shapes shared by the domain and its storage port. */
+import type { HistoryEntry } from './history';
 import type { IdempotencyRecord } from './idempotency';
+import type { CommitResult, WritePlan } from './write-plan';
 
 export type JsonValue =
   | null
@@ -91,8 +93,9 @@ export interface ListPage {
 }
 
 /**
- * Thrown by an {@link ItemStore} when a write's condition did not hold; carries
- * the item as it was when the condition was evaluated (no second read).
+ * A refused change of one document record (its lease, or its content),
+ * carrying the record as it was when the condition was evaluated (no
+ * second read).
  */
 export class ConditionFailedError extends Error {
   constructor(readonly current: StoredItem | undefined) {
@@ -101,47 +104,58 @@ export class ConditionFailedError extends Error {
   }
 }
 
+/** What a snapshot reads besides the document. */
+export interface SnapshotWants {
+  /** The tenant's idempotency record of this key hash. */
+  readonly keyHash?: string | undefined;
+  /** The history entry of this version. */
+  readonly version?: number | undefined;
+}
+
+/** A document with the records a write or a version read needs, read together. */
+export interface Snapshot {
+  readonly item?: StoredItem;
+  /** As stored: retention may no longer keep it. */
+  readonly entry?: HistoryEntry;
+  /** As stored: it may have expired (TTL deletes late). */
+  readonly record?: IdempotencyRecord;
+}
+
+/** One page of a document's history, newest first. */
+export interface VersionPage {
+  readonly entries: readonly HistoryEntry[];
+  /** The version to continue below, absent on the last page. */
+  readonly before?: number;
+}
+
 /**
- * The storage port. Every write is one conditional request: the store never
- * reads before it writes.
+ * The storage port. Every write is one plan sent as one request
+ * ({@link ItemStore.commit}); the store never reads before it writes.
  */
 export interface ItemStore {
   /** Strongly consistent read; returns tombstones too. */
   get(key: ItemKey): Promise<StoredItem | undefined>;
   /**
-   * Writes `body` (or a tombstone when `body` is null) as the next version,
-   * if `condition` holds. Returns the item written and whether a live item
-   * existed before. Throws {@link ConditionFailedError} otherwise.
+   * A document and the records `wants` names (a history entry, the tenant's
+   * idempotency record of a key), in one strongly consistent and isolated
+   * read: never the document after a keyed write without that write's record.
    */
-  write(
-    key: ItemKey,
-    body: JsonObject | null,
-    condition: WriteCondition,
-  ): Promise<{ item: StoredItem; existed: boolean }>;
+  snapshot(key: ItemKey, wants?: SnapshotWants): Promise<Snapshot>;
   /**
-   * The same write, in one transaction with the idempotency record of its
-   * result. `condition.expectedVersion` must be set, so the stored result is
-   * the one written. Throws {@link ConditionFailedError} when the write's
-   * condition fails, `IdempotencyRecordExistsError` when the record exists,
-   * `IdempotencyInFlightError` when another transaction holds either item.
+   * Sends a plan as one request: all of it commits or none of it. Throws
+   * `PlanRefusedError` when a condition failed, `IdempotencyInFlightError`
+   * when another request holds the plan's idempotency record, and a
+   * retryable conflict when others kept writing the same records.
    */
-  writeIdempotently(
-    key: ItemKey,
-    body: JsonObject | null,
-    condition: WriteCondition,
-    record: IdempotencyRecord,
-  ): Promise<void>;
-  /** The live (unexpired) idempotency record of a tenant's key, if any. */
-  readIdempotency(tenant: string, keyHash: string): Promise<IdempotencyRecord | undefined>;
-  /** Takes a lease on a live document that no one holds at `now`. Returns the item after. */
-  acquireLease(key: ItemKey, leaseId: string, expiresAt: number, now: number): Promise<StoredItem>;
+  commit(plan: WritePlan): Promise<CommitResult>;
   /**
-   * Extends the lease `token` names while it lasts at `now`: an expired lease
-   * is over even when nobody took another, since others could write meanwhile.
+   * A document's history, newest first: entries strictly between versions
+   * `after` and `before` whose retention time is after `now` (epoch seconds).
    */
-  renewLease(key: ItemKey, token: LockToken, expiresAt: number, now: number): Promise<StoredItem>;
-  /** Ends the lease `token` names, unless another lease was taken since. */
-  releaseLease(key: ItemKey, token: LockToken): Promise<StoredItem>;
+  listVersions(
+    key: ItemKey,
+    page: { limit: number; before: number; after: number; now: number },
+  ): Promise<VersionPage>;
   /** Live items of one tenant's collection in id order. */
   list(
     tenant: string,

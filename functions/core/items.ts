@@ -1,83 +1,51 @@
 /**
  * The items domain: create-if-absent, version-checked replace, patch and
- * delete, read with preconditions, and listing. Every write is one
- * conditional store write (one transaction with an Idempotency-Key), so
- * concurrent writers that present the same version get exactly one winner.
- * Where a write needs the current document (a patch, an idempotent write),
- * it reads it and pins the write to the version it read.
+ * delete, read with preconditions, and listing. Every write is one plan
+ * sent as one request (document-writes.ts), pinned to the version it
+ * replaces, so concurrent writers that present the same version get exactly
+ * one winner.
  */
 import { ulid } from 'ulid';
-import type { CollectionConfig, ConcordConfig } from './config';
-import { checkId, toStoredBody } from './documents';
+import { createCollections, requirePrecondition, storedBody } from './collections';
+import type { ConcordConfig } from './config';
+import { createDocumentWriter, type WriteOptions, type WriteResult } from './document-writes';
+import { checkId } from './documents';
+import { BadRequestError, NotFoundError, ValidationError } from './errors';
 import {
-  BadRequestError,
-  DomainError,
-  NotFoundError,
-  PreconditionRequiredError,
-  ValidationError,
-} from './errors';
-import type { IdempotencyRequest } from './idempotency';
-import { createIdempotentWriter } from './idempotent-write';
-import {
-  ConditionFailedError,
   type ItemKey,
   type ItemStore,
   type ItemView,
   type JsonObject,
   type JsonValue,
-  type LockToken,
   type StoredItem,
   viewOf,
-  type WriteCondition,
 } from './items-model';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
 import { applyPatch, checkPatch, type Patch } from './patch';
 import {
   explainCondition,
-  hasPrecondition,
+  ifMatchSource,
   notModifiedSince,
   type Preconditions,
   weakVersions,
   writeCondition,
 } from './preconditions';
-import { compileValidator, type DocumentValidator } from './schemas';
+import { createVersionOperations } from './versions';
 
 export interface ItemServiceOptions {
   readonly config: ConcordConfig;
   readonly store: ItemStore;
   /** Makes ids for documents posted without one. */
   readonly newId?: () => string;
-  /** Epoch milliseconds, for lease expiry. */
+  /** Epoch milliseconds: the time of writes, and of lease expiry. */
   readonly now?: () => number;
 }
 
-export interface WriteResult {
-  readonly item: ItemView;
-  /** True when no live document had this id before. */
-  readonly created: boolean;
-  /** True when this is the stored answer to an earlier request with the same Idempotency-Key. */
-  readonly replayed?: boolean;
-}
-
-/** What a write may carry besides its preconditions. */
-export interface WriteOptions {
-  /** Makes the write retry-safe: a repeat answers with the first result. */
-  readonly idempotency?: IdempotencyRequest | undefined;
-  /** Lets the write through the caller's lease; a stale fencing token is refused. */
-  readonly lockToken?: LockToken | undefined;
-}
+export type { WriteOptions, WriteResult } from './document-writes';
 
 export type ReadResult =
   | { readonly status: 'ok'; readonly item: ItemView }
   | { readonly status: 'not-modified'; readonly item: ItemView };
-
-interface Collection {
-  readonly config: CollectionConfig;
-  readonly validate: DocumentValidator;
-}
-
-/** A patch retried this often when the client did not pin a version and others keep winning. */
-const UNPINNED_PATCH_ATTEMPTS = 3;
 
 /** Reads `id` and `version` from a client document; they must agree with the request. */
 const bodyFields = (value: JsonValue): { id?: string; version?: number } => {
@@ -113,73 +81,14 @@ export const createItemService = ({
   newId = ulid,
   now = Date.now,
 }: ItemServiceOptions) => {
-  const collections = new Map<string, Collection>(
-    config.collections.map((c) => [c.name, { config: c, validate: compileValidator(c) }]),
-  );
-
-  const collection = (name: string): Collection => {
-    const found = collections.get(name);
-    if (!found) throw new NotFoundError(`no collection "${name}"`);
-    return found;
-  };
-
-  const requirePrecondition = (c: Collection, p: Preconditions): void => {
-    if (c.config.requirePrecondition && !hasPrecondition(p)) {
-      throw new PreconditionRequiredError(
-        `writes to "${c.config.name}" need If-Match (or If-None-Match: * to create)`,
-      );
-    }
-  };
-
-  const storedBody = (c: Collection, value: JsonValue): JsonObject => {
-    const body = toStoredBody(value);
-    c.validate(body);
-    return body;
-  };
-
-  const idempotent = createIdempotentWriter(store);
-
-  /**
-   * One conditional write; a refused condition becomes the error that
-   * explains it. With an Idempotency-Key, the write and its recorded result
-   * are one transaction.
-   */
-  const write = async (
-    key: ItemKey,
-    body: JsonObject | null,
-    unleased: WriteCondition,
-    p: Preconditions,
-    options: WriteOptions,
-    /** What the caller already did: read the document, looked for an earlier answer. */
-    done: { current?: StoredItem; replayChecked?: boolean } = {},
-  ): Promise<WriteResult> => {
-    // Every write also respects leases: only the holder writes while one is held.
-    const condition: WriteCondition = {
-      ...unleased,
-      lease: { now: now(), ...(options.lockToken ? { token: options.lockToken } : {}) },
-    };
-    const idem = options.idempotency;
-    if (idem) return idempotent.write(key, body, condition, p, idem, done);
-    try {
-      const { item, existed } = await store.write(key, body, condition);
-      return { item: viewOf(item), created: !existed };
-    } catch (error) {
-      if (!(error instanceof ConditionFailedError)) throw error;
-      throw (
-        explainCondition(condition, error.current, p) ??
-        new NotFoundError('the document changed while it was written')
-      );
-    }
-  };
+  const collection = createCollections(config);
+  const writer = createDocumentWriter({ store, now });
 
   /** The live document; an If-Match naming a missing one is a failed precondition too. */
   const readLive = async (key: ItemKey, p: Preconditions): Promise<StoredItem> => {
     const item = await store.get(key);
     if (!item || item.deleted) {
-      throw new NotFoundError(
-        `no document "${key.id}"`,
-        p.ifMatch !== undefined ? 'if-match' : undefined,
-      );
+      throw new NotFoundError(`no document "${key.id}"`, ifMatchSource(p));
     }
     return item;
   };
@@ -197,17 +106,24 @@ export const createItemService = ({
       options: WriteOptions = {},
     ): Promise<WriteResult> {
       const c = collection(name);
-      const idem = options.idempotency;
-      // A retry answers with the first result, even though its new id would differ.
-      const earlier = idem && (await idempotent.replay(tenant, idem));
-      if (earlier) return earlier;
       const fields = bodyFields(value);
       if (fields.version !== undefined) throw new BadRequestError('a new document has no version');
+      // A retry with an Idempotency-Key makes another id, and is answered from the key's record.
       const id = fields.id ?? newId();
       checkId(id);
       const body = storedBody(c, value);
-      const key = { tenant, collection: name, id };
-      return write(key, body, { mustBeAbsent: true }, {}, options, { replayChecked: true });
+      return writer.write(
+        {
+          key: { tenant, collection: name, id },
+          operation: 'create',
+          retention: c.config.history,
+          unique: c.config.unique,
+          condition: { mustBeAbsent: true },
+          preconditions: {},
+          bodyFor: () => body,
+        },
+        options,
+      );
     },
 
     /** Replaces (or, with `If-None-Match: *` or an opted-out collection, creates) a document. */
@@ -224,7 +140,19 @@ export const createItemService = ({
       const pre = withBodyVersion(value, id, p);
       requirePrecondition(c, pre);
       const condition = writeCondition(pre);
-      return write({ tenant, collection: name, id }, storedBody(c, value), condition, pre, options);
+      const body = storedBody(c, value);
+      return writer.write(
+        {
+          key: { tenant, collection: name, id },
+          operation: 'replace',
+          retention: c.config.history,
+          unique: c.config.unique,
+          condition,
+          preconditions: pre,
+          bodyFor: () => body,
+        },
+        options,
+      );
     },
 
     /**
@@ -268,47 +196,40 @@ export const createItemService = ({
       const c = collection(name);
       checkId(id);
       checkPatch(patch);
-      const idem = options.idempotency;
-      // The first answer, even if the version it was checked against is gone by now.
-      const earlier = idem && (await idempotent.replay(tenant, idem));
-      if (earlier) return earlier;
       const pre = patch.format === 'merge' ? withBodyVersion(patch.value, id, p) : p;
       requirePrecondition(c, pre);
-      const clientCondition = writeCondition(pre, { mustExist: true });
-      const key = { tenant, collection: name, id };
-      const pinned = clientCondition.versionIn !== undefined;
-      for (let attempt = 1; ; attempt++) {
-        const current = await readLive(key, pre);
-        const failure = explainCondition(clientCondition, current, pre);
-        if (failure) throw failure;
-        const view = viewOf(current);
-        const patched = applyPatch(view, patch);
+      const patched = (current: StoredItem | undefined): JsonObject => {
+        if (!current) throw new NotFoundError(`no document "${id}"`, ifMatchSource(pre));
+        const result = applyPatch(viewOf(current), patch);
         if (
-          typeof patched === 'object' &&
-          patched !== null &&
-          !Array.isArray(patched) &&
+          typeof result === 'object' &&
+          result !== null &&
+          !Array.isArray(result) &&
           (patch.format === 'json'
-            ? patched.id !== id || patched.version !== current.version
-            : patched.id !== undefined && patched.id !== id)
+            ? result.id !== id || result.version !== current.version
+            : result.id !== undefined && result.id !== id)
         ) {
           throw new ValidationError('"id" and "version" are managed by the server', [
-            { pointer: patched.id !== id ? '/id' : '/version', message: 'cannot be changed' },
+            { pointer: result.id !== id ? '/id' : '/version', message: 'cannot be changed' },
           ]);
         }
-        const condition = { ...clientCondition, versionIn: [current.version] };
-        try {
-          return await write(key, storedBody(c, patched), condition, pre, options, {
-            current,
-            replayChecked: true,
-          });
-        } catch (error) {
-          // Nobody pinned a version: re-apply to the newer document instead of failing.
-          const retry = !pinned && attempt < UNPINNED_PATCH_ATTEMPTS;
-          if (!(retry && error instanceof DomainError && error.code === 'version-mismatch')) {
-            throw error;
-          }
-        }
-      }
+        return storedBody(c, result);
+      };
+      // Applied to the version read, and to each newer version a refusal brings
+      // back when the client pinned none; never to a version it did not see.
+      return writer.write(
+        {
+          key: { tenant, collection: name, id },
+          operation: 'patch',
+          retention: c.config.history,
+          unique: c.config.unique,
+          condition: writeCondition(pre, { mustExist: true }),
+          preconditions: pre,
+          bodyFor: patched,
+          readFirst: true,
+        },
+        options,
+      );
     },
 
     /** Deletes the version named by the preconditions, leaving a tombstone that keeps the version. */
@@ -322,9 +243,21 @@ export const createItemService = ({
       const c = collection(name);
       checkId(id);
       requirePrecondition(c, p);
-      const condition = writeCondition(p, { mustExist: true });
-      return write({ tenant, collection: name, id }, null, condition, p, options);
+      return writer.write(
+        {
+          key: { tenant, collection: name, id },
+          operation: 'delete',
+          retention: c.config.history,
+          unique: c.config.unique,
+          condition: writeCondition(p, { mustExist: true }),
+          preconditions: p,
+          bodyFor: () => null,
+        },
+        options,
+      );
     },
+
+    ...createVersionOperations({ collection, store, writer, now }),
 
     /** One page of live documents in id order. */
     async list(

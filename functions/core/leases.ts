@@ -7,13 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { checkId } from './documents';
 import { BadRequestError, LockLostError, NotFoundError } from './errors';
-import {
-  ConditionFailedError,
-  type ItemKey,
-  type ItemStore,
-  type LockToken,
-  type StoredItem,
-} from './items-model';
+import type { IdempotencyRequest } from './idempotency';
+import { ConditionFailedError, type ItemKey, type ItemStore, type LockToken } from './items-model';
+import { createLeaseWriter, type LeaseGrant } from './lease-writes';
 import { explainLease } from './preconditions';
 
 export const DEFAULT_LEASE_SECONDS = 30;
@@ -43,14 +39,10 @@ const ttlOf = (ttlSeconds: number | undefined): number => {
   return ttl;
 };
 
-const grantOf = (item: StoredItem, ttlSeconds: number): Grant => {
-  if (!item.lease) throw new Error('the store returned no lease');
-  return {
-    token: { fencing: item.lease.fencing, leaseId: item.lease.leaseId },
-    expiresAt: item.lease.expiresAt,
-    ttlSeconds,
-  };
-};
+/** What a lease call may carry: an Idempotency-Key makes it retry-safe. */
+export interface LeaseCallOptions {
+  readonly idempotency?: IdempotencyRequest | undefined;
+}
 
 export interface LeaseServiceOptions {
   readonly store: ItemStore;
@@ -60,6 +52,7 @@ export interface LeaseServiceOptions {
 }
 
 export const createLeaseService = ({ store, collection, now = Date.now }: LeaseServiceOptions) => {
+  const writer = createLeaseWriter({ store, now });
   const keyOf = (tenant: string, name: string, id: string): ItemKey => {
     collection(name);
     checkId(id);
@@ -79,13 +72,20 @@ export const createLeaseService = ({ store, collection, now = Date.now }: LeaseS
 
   return {
     /** Takes a lease on a live document that no one else holds. */
-    async acquire(tenant: string, name: string, id: string, ttlSeconds?: number): Promise<Grant> {
+    async acquire(
+      tenant: string,
+      name: string,
+      id: string,
+      ttlSeconds?: number,
+      options: LeaseCallOptions = {},
+    ): Promise<LeaseGrant> {
       const key = keyOf(tenant, name, id);
       const ttl = ttlOf(ttlSeconds);
       const at = now();
       try {
         const leaseId = randomBytes(18).toString('base64url');
-        return grantOf(await store.acquireLease(key, leaseId, at + ttl * 1000, at), ttl);
+        const lease = { leaseId, expiresAt: at + ttl * 1000, now: at, ttlSeconds: ttl };
+        return await writer.acquire(key, lease, options.idempotency);
       } catch (error) {
         throw explain(error, undefined, at);
       }
@@ -102,23 +102,30 @@ export const createLeaseService = ({ store, collection, now = Date.now }: LeaseS
       id: string,
       token: LockToken,
       ttlSeconds?: number,
-    ): Promise<Grant> {
+      options: LeaseCallOptions = {},
+    ): Promise<LeaseGrant> {
       const key = keyOf(tenant, name, id);
       const ttl = ttlOf(ttlSeconds);
       const at = now();
       try {
-        return grantOf(await store.renewLease(key, token, at + ttl * 1000, at), ttl);
+        return await writer.renew(key, token, at + ttl * 1000, ttl, options.idempotency, at);
       } catch (error) {
         throw explain(error, token, at);
       }
     },
 
     /** Ends the caller's lease. Releasing a lease that already ended is not an error. */
-    async release(tenant: string, name: string, id: string, token: LockToken): Promise<void> {
+    async release(
+      tenant: string,
+      name: string,
+      id: string,
+      token: LockToken,
+      options: LeaseCallOptions = {},
+    ): Promise<{ replayed: boolean }> {
       const key = keyOf(tenant, name, id);
       const at = now();
       try {
-        await store.releaseLease(key, token);
+        return await writer.release(key, token, options.idempotency);
       } catch (error) {
         const refusal = explain(error, token, at);
         const current = error instanceof ConditionFailedError ? error.current : undefined;
@@ -126,6 +133,7 @@ export const createLeaseService = ({ store, collection, now = Date.now }: LeaseS
         const ended =
           current && !current.deleted && !current.lease && current.fencing === token.fencing;
         if (!ended) throw refusal;
+        return { replayed: false };
       }
     },
   };

@@ -87,6 +87,13 @@ export const notModifiedSince = (p: Preconditions, item: StoredItem): boolean =>
   p.ifModifiedSince !== undefined &&
   wholeSecond(item.updatedAt) <= p.ifModifiedSince;
 
+/**
+ * An If-Match on a missing document is a failed precondition (RFC 9110
+ * §13.1.1): the strict profile answers 412, the default one 404.
+ */
+export const ifMatchSource = (p: Preconditions): PreconditionSource | undefined =>
+  p.ifMatch !== undefined ? 'if-match' : undefined;
+
 /** The If-Match header is to blame only when the version fails the header's own tags. */
 const versionSource = (p: Preconditions, version: number): PreconditionSource | undefined =>
   p.ifMatch !== undefined && p.ifMatch !== '*' && !strongVersions(p.ifMatch).includes(version)
@@ -164,10 +171,7 @@ export const explainCondition = (
 ): DomainError | undefined => {
   if (!isLive(current)) {
     if (!condition.mustExist) return undefined;
-    // An If-Match on a missing document is a failed precondition (RFC 9110
-    // §13.1.1): the strict profile answers 412, the default one 404.
-    const source = p.ifMatch !== undefined ? 'if-match' : undefined;
-    return new NotFoundError('no such document', source);
+    return new NotFoundError('no such document', ifMatchSource(p));
   }
   // A plain create (POST, or PUT with only If-None-Match: *) finds the id taken.
   if (condition.mustBeAbsent && !condition.versionIn) {

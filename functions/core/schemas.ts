@@ -15,7 +15,9 @@ export type DocumentValidator = (body: JsonObject) => void;
 const noValidation: DocumentValidator = () => {};
 
 /** Compiles a collection's schema into a validator that throws {@link ValidationError}. */
-export const compileValidator = (collection: CollectionConfig): DocumentValidator => {
+export const compileValidator = (
+  collection: Pick<CollectionConfig, 'name' | 'schema'> & Partial<CollectionConfig>,
+): DocumentValidator => {
   if (!collection.schema) return noValidation;
   const ajv = new Ajv2020({ allErrors: true, strict: false });
   let validate: ValidateFunction;

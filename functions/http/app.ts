@@ -34,6 +34,7 @@ import {
 } from './handlers/items';
 import { acquireLock, releaseLock, renewLock } from './handlers/locks';
 import { getOpenApi } from './handlers/openapi';
+import { getVersion, listVersions, restoreVersion } from './handlers/versions';
 import { cors, headWithoutBody, problems } from './middleware';
 import { observe, type RequestObserver } from './observability';
 import { matchRoute } from './route-match';
@@ -63,6 +64,9 @@ const HANDLERS: Record<HandlerName, RouteHandler> = {
   'locks.acquire': acquireLock,
   'locks.renew': renewLock,
   'locks.release': releaseLock,
+  'versions.list': listVersions,
+  'versions.get': getVersion,
+  'versions.restore': restoreVersion,
 };
 
 /**

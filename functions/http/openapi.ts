@@ -71,8 +71,16 @@ const ttlBody = {
 };
 const lockAnswers = {
   ...common,
-  '409': problem('lock-held (see Retry-After) or lock-lost (a newer lease was taken)'),
+  '409': problem(
+    'lock-held (see Retry-After), lock-lost (a newer lease was taken) or idempotency-in-flight',
+  ),
+  '422': problem('The same Idempotency-Key came with another request'),
 };
+
+const pageParameters = [
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE } },
+  { name: 'cursor', in: 'query', schema: { type: 'string' } },
+];
 
 const OPERATIONS: Record<
   HandlerName,
@@ -85,14 +93,7 @@ const OPERATIONS: Record<
     responses: { '201': documentBody('Created'), ...writes },
   },
   'items.list': {
-    parameters: [
-      {
-        name: 'limit',
-        in: 'query',
-        schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE },
-      },
-      { name: 'cursor', in: 'query', schema: { type: 'string' } },
-    ],
+    parameters: pageParameters,
     responses: {
       '200': { description: 'A page', content: { [JSON_TYPE]: { schema: ref('Page') } } },
       ...common,
@@ -124,19 +125,49 @@ const OPERATIONS: Record<
     },
     responses: { '200': documentBody('Patched'), ...writes },
   },
-  'locks.acquire': { requestBody: ttlBody, responses: { '200': grant, ...lockAnswers } },
+  'locks.acquire': {
+    parameters: [idempotencyKey],
+    requestBody: ttlBody,
+    responses: { '200': grant, ...lockAnswers },
+  },
   'locks.renew': {
-    parameters: [lockToken],
+    parameters: [lockToken, idempotencyKey],
     requestBody: ttlBody,
     responses: { '200': grant, ...lockAnswers },
   },
   'locks.release': {
-    parameters: [lockToken],
+    parameters: [lockToken, idempotencyKey],
     responses: { '204': { description: 'Released' }, ...lockAnswers },
   },
   'items.delete': {
     parameters: [ifMatch, idempotencyKey, lockToken],
     responses: { '204': { description: 'Deleted' }, ...writes },
+  },
+  'versions.list': {
+    parameters: pageParameters,
+    responses: {
+      '200': {
+        description: 'A page of versions, newest first',
+        content: { [JSON_TYPE]: { schema: ref('VersionPage') } },
+      },
+      ...common,
+    },
+  },
+  'versions.get': {
+    responses: {
+      '200': documentBody("The version's document; ETag names the version"),
+      ...common,
+      '410': problem('This version is the deletion of the document'),
+    },
+  },
+  'versions.restore': {
+    parameters: [ifMatch, ifNoneMatch, idempotencyKey, lockToken],
+    responses: {
+      '200': documentBody('Restored as a new version'),
+      '201': documentBody('Revived a deleted document as a new version'),
+      ...writes,
+      '422': problem('The version is a deletion, or its content fails the current schema'),
+    },
   },
 };
 
@@ -191,6 +222,29 @@ export const buildOpenApi = (): Json => {
           type: 'object',
           properties: {
             items: { type: 'array', items: ref('Document') },
+            nextCursor: { type: ['string', 'null'] },
+          },
+        },
+        VersionPage: {
+          type: 'object',
+          properties: {
+            items: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  version: { type: 'integer', minimum: 1 },
+                  etag: { type: 'string' },
+                  operation: {
+                    type: 'string',
+                    enum: ['create', 'replace', 'patch', 'delete', 'restore'],
+                  },
+                  time: { type: 'string', format: 'date-time' },
+                  keyId: { type: ['string', 'null'] },
+                  deleted: { type: 'boolean' },
+                },
+              },
+            },
             nextCursor: { type: ['string', 'null'] },
           },
         },

@@ -16,14 +16,18 @@ import {
   LockLostError,
   MethodNotAllowedError,
   NotFoundError,
+  NothingToRestoreError,
   PatchTestFailedError,
   PayloadTooLargeError,
   RateLimitedError,
   StateConflictError,
+  TransactionConflictError,
   UnauthorizedError,
   UnavailableError,
+  UniqueViolationError,
   UnsupportedMediaTypeError,
   ValidationError,
+  VersionIsDeletionError,
   VersionMismatchError,
 } from '../core/errors';
 import type { ItemView } from '../core/items-model';
@@ -39,6 +43,7 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'already-exists': { status: 409, title: 'The document already exists' },
+  'unique-violation': { status: 409, title: 'Another document holds this unique value' },
   'lock-held': { status: 409, title: 'Another client holds a lease on the document' },
   'lock-lost': { status: 409, title: 'The lease of this Lock-Token has ended' },
   'idempotency-in-flight': {
@@ -46,11 +51,17 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
     title: 'A request with this Idempotency-Key is in flight',
   },
   'version-mismatch': { status: 409, title: 'The document has changed' },
+  'transaction-conflict': {
+    status: 409,
+    title: 'Other requests were changing the same records',
+  },
   'patch-test-failed': { status: 409, title: 'A JSON Patch test failed' },
+  'version-is-deletion': { status: 410, title: 'This version is the deletion of the document' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'validation-failed': { status: 422, title: 'The document is not valid' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency-Key reused for another request' },
+  'nothing-to-restore': { status: 422, title: 'This version is a deletion: nothing to restore' },
   'precondition-required': { status: 428, title: 'Precondition required' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   unavailable: { status: 503, title: 'Service unavailable' },
@@ -80,6 +91,15 @@ const extensions = (
     return {
       body: { current: currentState(error.current), location },
       headers: { etag: error.current.etag },
+    };
+  }
+  if (error instanceof UniqueViolationError) {
+    return {
+      body: {
+        field: error.field,
+        ...(error.ownerId !== undefined ? { location: error.ownerId } : {}),
+      },
+      headers: {},
     };
   }
   if (error instanceof VersionMismatchError) {
@@ -131,10 +151,13 @@ const extensions = (
       headers: { 'retry-after': String(error.retryAfterSeconds) },
     };
   }
+  if (error instanceof VersionIsDeletionError || error instanceof NothingToRestoreError) {
+    return { body: { version: error.version }, headers: {} };
+  }
   if (error instanceof LockLostError) {
     return { body: { currentFencingToken: error.currentFencing }, headers: {} };
   }
-  if (error instanceof IdempotencyInFlightError) {
+  if (error instanceof IdempotencyInFlightError || error instanceof TransactionConflictError) {
     return { body: {}, headers: { 'retry-after': '1' } };
   }
   if (error instanceof UnavailableError) {

@@ -17,6 +17,7 @@ import type { JsonValue, LockToken } from '../core/items-model';
 import { parseLockToken } from '../core/leases';
 import { MAX_REQUEST_BYTES } from '../core/limits';
 import type { EntityTag, Preconditions, TagSet } from '../core/preconditions';
+import { principalOf } from './admission';
 
 const MAX_TAGS = 20;
 /** RFC 9110 §8.8.3: entity-tag = [ W/ ] DQUOTE *etagc DQUOTE. */
@@ -173,6 +174,7 @@ export const idempotencyOf = (event: APIGatewayProxyEventV2): IdempotencyRequest
   if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
     throw new BadRequestError('Idempotency-Key must be 1 to 255 printable ASCII characters');
   }
+  const lockToken = header(event, 'lock-token');
   return {
     key,
     fingerprint: fingerprintOf(
@@ -182,6 +184,8 @@ export const idempotencyOf = (event: APIGatewayProxyEventV2): IdempotencyRequest
       header(event, 'if-match') ?? '',
       header(event, 'if-none-match') ?? '',
       event.body ?? '',
+      // Only when present, so requests without one keep the digest they always had.
+      ...(lockToken !== undefined ? [lockToken] : []),
     ),
   };
 };
@@ -196,6 +200,7 @@ export const lockTokenOf = (event: APIGatewayProxyEventV2): LockToken | undefine
 export const writeOptionsOf = (event: APIGatewayProxyEventV2): WriteOptions => ({
   idempotency: idempotencyOf(event),
   lockToken: lockTokenOf(event),
+  keyId: principalOf(event)?.keyId,
 });
 
 export const pathParam = (event: APIGatewayProxyEventV2, name: string): string => {

@@ -32,6 +32,9 @@ export type HandlerName =
   | 'locks.acquire'
   | 'locks.renew'
   | 'locks.release'
+  | 'versions.list'
+  | 'versions.get'
+  | 'versions.restore'
   | 'openapi.get';
 
 export const routes: readonly Route[] = [
@@ -138,6 +141,46 @@ export const routes: readonly Route[] = [
     group: 'write',
     auth: true,
     summary: 'Release the lease the Lock-Token names',
+  },
+  {
+    method: 'GET',
+    path: '/v1/{collection}/{id}/versions',
+    handler: 'versions.list',
+    group: 'read',
+    auth: true,
+    summary: "A document's version history, newest first, with cursor pagination",
+  },
+  {
+    method: 'HEAD',
+    path: '/v1/{collection}/{id}/versions',
+    handler: 'versions.list',
+    group: 'read',
+    auth: true,
+    summary: 'Headers of the version history',
+  },
+  {
+    method: 'GET',
+    path: '/v1/{collection}/{id}/versions/{version}',
+    handler: 'versions.get',
+    group: 'read',
+    auth: true,
+    summary: "One version's document, with that version's ETag",
+  },
+  {
+    method: 'HEAD',
+    path: '/v1/{collection}/{id}/versions/{version}',
+    handler: 'versions.get',
+    group: 'read',
+    auth: true,
+    summary: 'Headers of one version',
+  },
+  {
+    method: 'POST',
+    path: '/v1/{collection}/{id}/versions/{version}/restore',
+    handler: 'versions.restore',
+    group: 'write',
+    auth: true,
+    summary: "Write a version's content as a new version (If-Match, or If-None-Match: * to revive)",
   },
 ];
 

@@ -7,8 +7,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { UnavailableError } from '../core/errors';
-import { ConditionFailedError } from '../core/items-model';
-import { toStoredItem } from './records';
 
 const TRANSIENT_NAMES = new Set([
   'ProvisionedThroughputExceededException',
@@ -36,9 +34,13 @@ export const isTransient = (error: unknown): boolean => {
   );
 };
 
-/** A refused document write, with the document as it was. */
-const documentConditionFailed = (item: Record<string, unknown> | undefined): Error =>
-  new ConditionFailedError(item ? toStoredItem(item) : undefined);
+/** The outage answer: nothing was done, try again shortly. */
+export const unavailable = (cause: unknown): UnavailableError =>
+  new UnavailableError(
+    'the database is unavailable; try again shortly',
+    UNAVAILABLE_RETRY_AFTER_SECONDS,
+    { cause },
+  );
 
 /**
  * Sends one request and translates its failure; `conditionFailed` turns the
@@ -46,21 +48,15 @@ const documentConditionFailed = (item: Record<string, unknown> | undefined): Err
  */
 export const translateFailures = async <T>(
   send: () => Promise<T>,
-  conditionFailed: (item: Record<string, unknown> | undefined) => Error = documentConditionFailed,
+  conditionFailed?: (item: Record<string, unknown> | undefined) => Error,
 ): Promise<T> => {
   try {
     return await send();
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) {
+    if (conditionFailed && error instanceof ConditionalCheckFailedException) {
       throw conditionFailed(error.Item ? unmarshall(error.Item) : undefined);
     }
-    if (isTransient(error)) {
-      throw new UnavailableError(
-        'the database is unavailable; try again shortly',
-        UNAVAILABLE_RETRY_AFTER_SECONDS,
-        { cause: error },
-      );
-    }
+    if (isTransient(error)) throw unavailable(error);
     throw error;
   }
 };

@@ -4,22 +4,11 @@
  * tested without AWS. Attribute names always go through placeholders and
  * user data only ever appears as expression values.
  */
-import type {
-  GetCommandInput,
-  QueryCommandInput,
-  TransactWriteCommandInput,
-  UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
-import type { IdempotencyRecord } from '../core/idempotency';
-import type { ItemKey, JsonObject, LockToken, WriteCondition } from '../core/items-model';
-import {
-  collectionPartition,
-  IDEMPOTENCY_SORT_KEY,
-  ITEM_SORT_PREFIX,
-  idempotencyPartition,
-  itemSortKey,
-  TABLE_KEYS,
-} from './keys';
+import type { GetCommandInput, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { ItemKey, WriteCondition } from '../core/items-model';
+import type { DocumentPart, LeasePart } from '../core/write-plan';
+import { collectionPartition, ITEM_SORT_PREFIX, itemSortKey, TABLE_KEYS } from './keys';
+import type { UpdateAction } from './transact-items';
 
 /** Attributes of a document record besides the keys. */
 export const ITEM_ATTRIBUTES = {
@@ -115,32 +104,23 @@ export const conditionExpression = (
 };
 
 /**
- * One UpdateItem that writes the next version of a document (or its
- * tombstone when `body` is null) if `condition` holds. ALL_OLD on success
- * tells whether it existed; ALL_OLD on failure carries the current state, so
- * a conflict answer needs no second read.
+ * The update that writes a document part: the version it pins plus one (or
+ * its tombstone when `body` is null) if the condition holds. ALL_OLD on a
+ * failed condition carries the current state, so a conflict answer needs no
+ * second read.
  */
-export const buildWriteItem = (
-  tableName: string,
-  key: ItemKey,
-  body: JsonObject | null,
-  condition: WriteCondition,
-  now: string,
-): UpdateCommandInput => {
+export const documentUpdate = (tableName: string, part: DocumentPart): UpdateAction => {
+  const { key, body, condition, at } = part;
   const { expression, values, names } = conditionExpression(condition);
-  const set = [
-    '#id = :id',
-    '#state = :state',
-    '#version = if_not_exists(#version, :zero) + :one',
-    '#updatedAt = :now',
-  ];
+  if (!expression) throw new Error('a document write must pin the version it replaces');
+  const set = ['#id = :id', '#state = :state', '#version = :version', '#updatedAt = :now'];
   if (body) set.push('#body = :body');
   return {
     TableName: tableName,
     Key: itemKey(key),
     // A tombstone ends any lease; the fencing token stays, so it keeps growing.
     UpdateExpression: `SET ${set.join(', ')}${body ? '' : ' REMOVE #body, #leaseId, #leaseExpiresAt'}`,
-    ...(expression ? { ConditionExpression: expression } : {}),
+    ConditionExpression: expression,
     ExpressionAttributeNames: {
       ...NAMES,
       ...names,
@@ -158,12 +138,10 @@ export const buildWriteItem = (
       ...values,
       ':id': key.id,
       ':state': body ? LIVE : DELETED,
-      ':zero': 0,
-      ':one': 1,
-      ':now': now,
+      ':version': (condition.expectedVersion ?? 0) + 1,
+      ':now': at,
       ...(body ? { ':body': JSON.stringify(body) } : {}),
     },
-    ReturnValues: 'ALL_OLD',
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
 };
@@ -174,127 +152,73 @@ const leaseUpdate = (
   update: string,
   condition: string,
   values: Record<string, unknown>,
-  names: Record<string, string>,
-): UpdateCommandInput => ({
+): UpdateAction => ({
   TableName: tableName,
   Key: itemKey(key),
   UpdateExpression: update,
   ConditionExpression: `#state = :live AND ${condition}`,
-  ExpressionAttributeNames: { '#state': ITEM_ATTRIBUTES.state, ...names },
+  ExpressionAttributeNames: { '#state': ITEM_ATTRIBUTES.state, ...LEASE_NAMES },
   ExpressionAttributeValues: { ':live': LIVE, ...values },
-  ReturnValues: 'ALL_NEW',
   ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
 });
 
-/** Takes a lease on a live document nobody holds; the fencing token grows by one. */
-export const buildAcquireLease = (
-  tableName: string,
-  key: ItemKey,
-  leaseId: string,
-  expiresAt: number,
-  now: number,
-): UpdateCommandInput =>
-  leaseUpdate(
-    tableName,
-    key,
-    'SET #leaseId = :leaseId, #leaseExpiresAt = :expiresAt, #fencing = if_not_exists(#fencing, :zero) + :one',
-    '(attribute_not_exists(#leaseExpiresAt) OR #leaseExpiresAt <= :now)',
-    { ':leaseId': leaseId, ':expiresAt': expiresAt, ':now': now, ':zero': 0, ':one': 1 },
-    { ...LEASE_NAMES },
-  );
-
-/** Extends the lease a token names while it lasts: an expired lease is over, taken or not. */
-export const buildRenewLease = (
-  tableName: string,
-  key: ItemKey,
-  token: LockToken,
-  expiresAt: number,
-  now: number,
-): UpdateCommandInput =>
-  leaseUpdate(
-    tableName,
-    key,
-    'SET #leaseExpiresAt = :expiresAt',
-    '#leaseId = :leaseId AND #fencing = :fencing AND #leaseExpiresAt > :now',
-    { ':leaseId': token.leaseId, ':fencing': token.fencing, ':expiresAt': expiresAt, ':now': now },
-    { ...LEASE_NAMES },
-  );
-
-/** Ends the lease a token names; the fencing token stays. */
-export const buildReleaseLease = (
-  tableName: string,
-  key: ItemKey,
-  token: LockToken,
-): UpdateCommandInput =>
-  leaseUpdate(
-    tableName,
-    key,
-    'REMOVE #leaseId, #leaseExpiresAt',
-    '#leaseId = :leaseId AND #fencing = :fencing',
-    { ':leaseId': token.leaseId, ':fencing': token.fencing },
-    { ...LEASE_NAMES },
-  );
+/** The token a renewal or release names must be the current lease's. */
+const HOLDS_TOKEN = '#leaseId = :leaseId AND #fencing = :fencing';
 
 /**
- * The write of {@link buildWriteItem} and the record of its result, as one
- * transaction. The record may replace only an expired one.
+ * The update of a lease part. An acquisition takes a live document nobody
+ * holds and grows the fencing token by one: pinned to the token it takes
+ * when it is part of a transaction, counted on from the stored one otherwise.
+ * Renewal and release need the token of the current lease; the fencing
+ * token always stays.
  */
-export const buildIdempotentWrite = (
-  tableName: string,
-  key: ItemKey,
-  body: JsonObject | null,
-  condition: WriteCondition,
-  record: IdempotencyRecord,
-  now: Date,
-): TransactWriteCommandInput => {
-  const { ReturnValues: _unused, ...update } = buildWriteItem(
-    tableName,
-    key,
-    body,
-    condition,
-    now.toISOString(),
-  );
-  return {
-    TransactItems: [
-      { Update: { ...update, UpdateExpression: update.UpdateExpression ?? '' } },
-      {
-        Put: {
-          TableName: tableName,
-          Item: {
-            ...idempotencyKey(key.tenant, record.keyHash),
-            [IDEMPOTENCY_ATTRIBUTES.fingerprint]: record.fingerprint,
-            [IDEMPOTENCY_ATTRIBUTES.result]: JSON.stringify(record.result),
-            [TABLE_KEYS.ttlAttribute]: record.expiresAt,
-          },
-          ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now',
-          ExpressionAttributeNames: {
-            '#pk': TABLE_KEYS.partitionKey,
-            '#expiresAt': TABLE_KEYS.ttlAttribute,
-          },
-          ExpressionAttributeValues: { ':now': Math.floor(now.getTime() / 1000) },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+export const leaseUpdateOf = (tableName: string, { key, change }: LeasePart): UpdateAction => {
+  switch (change.op) {
+    case 'acquire': {
+      const free = '(attribute_not_exists(#leaseExpiresAt) OR #leaseExpiresAt <= :now)';
+      const values = {
+        ':leaseId': change.leaseId,
+        ':expiresAt': change.expiresAt,
+        ':now': change.now,
+      };
+      const set = 'SET #leaseId = :leaseId, #leaseExpiresAt = :expiresAt, #fencing = ';
+      if (change.fencing === undefined) {
+        return leaseUpdate(tableName, key, `${set}if_not_exists(#fencing, :zero) + :one`, free, {
+          ...values,
+          ':zero': 0,
+          ':one': 1,
+        });
+      }
+      // Pinned: the token it grants is known before sending.
+      const previous =
+        change.fencing === 1 ? 'attribute_not_exists(#fencing)' : '#fencing = :previous';
+      return leaseUpdate(tableName, key, `${set}:fencing`, `${free} AND ${previous}`, {
+        ...values,
+        ':fencing': change.fencing,
+        ...(change.fencing === 1 ? {} : { ':previous': change.fencing - 1 }),
+      });
+    }
+    case 'renew':
+      // Only while it lasts: an expired lease is over, even when nobody took another.
+      return leaseUpdate(
+        tableName,
+        key,
+        'SET #leaseExpiresAt = :expiresAt',
+        `${HOLDS_TOKEN} AND #leaseExpiresAt > :now`,
+        {
+          ':leaseId': change.token.leaseId,
+          ':fencing': change.token.fencing,
+          ':expiresAt': change.expiresAt,
+          ':now': change.now,
         },
-      },
-    ],
-  };
+      );
+    case 'release':
+      return leaseUpdate(tableName, key, 'REMOVE #leaseId, #leaseExpiresAt', HOLDS_TOKEN, {
+        ':leaseId': change.token.leaseId,
+        ':fencing': change.token.fencing,
+      });
+  }
 };
-
-export const IDEMPOTENCY_ATTRIBUTES = { fingerprint: 'fingerprint', result: 'result' } as const;
-
-export const idempotencyKey = (tenant: string, keyHash: string) => ({
-  [TABLE_KEYS.partitionKey]: idempotencyPartition(tenant, keyHash),
-  [TABLE_KEYS.sortKey]: IDEMPOTENCY_SORT_KEY,
-});
-
-export const buildGetIdempotency = (
-  tableName: string,
-  tenant: string,
-  keyHash: string,
-): GetCommandInput => ({
-  TableName: tableName,
-  Key: idempotencyKey(tenant, keyHash),
-  ConsistentRead: true,
-});
 
 /** Strongly consistent read: a client that just wrote must read its own write. */
 export const buildGetItem = (tableName: string, key: ItemKey): GetCommandInput => ({

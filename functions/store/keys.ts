@@ -43,3 +43,37 @@ export const API_KEY_SORT_KEY = 'KEY';
 export const idempotencyPartition = (tenant: string, keyHash: string): string =>
   `T${SEPARATOR}${tenant}${SEPARATOR}IK${SEPARATOR}${keyHash}`;
 export const IDEMPOTENCY_SORT_KEY = 'IK';
+
+/**
+ * A document's version history: one partition per document, one entry per
+ * version, sorted by the zero-padded version, so listing newest first is one
+ * Query (ScanIndexForward=false) whose cost does not grow with the number of
+ * versions. The partition starts with the tenant like every other key.
+ */
+export const historyPartition = (tenant: string, collection: string, id: string): string =>
+  `${collectionPartition(tenant, collection)}${SEPARATOR}H${SEPARATOR}${id}`;
+
+export const HISTORY_SORT_PREFIX = `V${SEPARATOR}`;
+/** Versions are safe integers, at most 15 digits: padded, they sort as numbers. */
+const VERSION_DIGITS = 15;
+
+export const historySortKey = (version: number): string =>
+  `${HISTORY_SORT_PREFIX}${String(version).padStart(VERSION_DIGITS, '0')}`;
+
+/** The inverse of {@link historySortKey}. */
+export const versionFromSortKey = (sk: string): number =>
+  Number(sk.slice(HISTORY_SORT_PREFIX.length));
+
+/**
+ * The guard of one unique value: one partition per tenant, collection,
+ * field and value hash (fixed length, so keys stay small whatever the value).
+ * Field names are configuration, restricted to characters without `#`.
+ */
+export const uniquePartition = (
+  tenant: string,
+  collection: string,
+  field: string,
+  valueHash: string,
+): string =>
+  `${collectionPartition(tenant, collection)}${SEPARATOR}U${SEPARATOR}${field}${SEPARATOR}${valueHash}`;
+export const UNIQUE_SORT_KEY = 'U';

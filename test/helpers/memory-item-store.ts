@@ -1,26 +1,35 @@
 /**
- * An in-memory ItemStore for domain tests. It evaluates WriteCondition with
- * its own code (not the domain's explainCondition), so the domain is checked
- * against an independent reading of the storage contract: a tombstone counts
- * as absent, versions keep counting after a delete, and a refused write throws
- * ConditionFailedError carrying the item as it was.
+ * An in-memory ItemStore for domain tests. It evaluates plans with its own
+ * code (not the domain's explainCondition), so the domain is checked against
+ * an independent reading of the storage contract: a plan commits whole or
+ * not at all; every refused part is reported with the record as it was; a
+ * tombstone counts as absent and versions keep counting after a delete; a
+ * version's history entry is written once; a unique value is claimed and
+ * released only by the document that holds it; an idempotency record is
+ * refused until it expires.
  */
-import {
-  type IdempotencyRecord,
-  IdempotencyRecordExistsError,
-} from '../../functions/core/idempotency';
-import {
-  ConditionFailedError,
-  type ItemKey,
-  type ItemStore,
-  type JsonObject,
-  type ListPage,
-  type LockToken,
-  type StoredItem,
-  type WriteCondition,
+import type { HistoryEntry } from '../../functions/core/history';
+import type { IdempotencyRecord } from '../../functions/core/idempotency';
+import type {
+  ItemKey,
+  ItemStore,
+  JsonObject,
+  ListPage,
+  StoredItem,
+  WriteCondition,
 } from '../../functions/core/items-model';
+import {
+  type CommitResult,
+  type DocumentPart,
+  type LeasePart,
+  type PartRefusal,
+  type PlanPart,
+  PlanRefusedError,
+  type UniqueGuard,
+  type WritePlan,
+} from '../../functions/core/write-plan';
 
-const keyOf = (tenant: string, collection: string, id: string): string =>
+const keyOf = ({ tenant, collection, id }: ItemKey): string =>
   JSON.stringify([tenant, collection, id]);
 
 /** Mirrors what the table condition means, one clause at a time. */
@@ -56,70 +65,189 @@ const holds = (condition: WriteCondition, current: StoredItem | undefined): bool
   return true;
 };
 
+/** Whether a lease change may apply to the record as it is. */
+const leaseHolds = ({ change }: LeasePart, current: StoredItem | undefined): boolean => {
+  if (!current || current.deleted) return false;
+  if (change.op === 'acquire') {
+    const free = current.lease === undefined || current.lease.expiresAt <= change.now;
+    const pinned = change.fencing === undefined || (current.fencing ?? 0) === change.fencing - 1;
+    return free && pinned;
+  }
+  const holds =
+    current.lease?.leaseId === change.token.leaseId && current.fencing === change.token.fencing;
+  // A renewal needs the lease to last still; a release may end an expired one.
+  return change.op === 'renew' ? holds && (current.lease?.expiresAt ?? 0) > change.now : holds;
+};
+
 const clone = <T>(value: T): T => structuredClone(value);
 
 export interface MemoryItemStore extends ItemStore {
-  /** Every stored record, tombstones included, for assertions. */
+  /** Every stored document record, tombstones included, for assertions. */
   readonly records: () => StoredItem[];
-  /** Number of write calls (successful or refused). */
-  readonly writes: () => number;
+  /** The versions of a document that have a history entry, oldest first. */
+  readonly historyOf: (key: ItemKey) => number[];
+  /** Number of commit calls (successful or refused). */
+  readonly commits: () => number;
+  /** Number of reads (get and snapshot calls). */
+  readonly reads: () => number;
+  /** Writes the next version of a document directly, as if another client did; not counted. */
+  readonly seed: (key: ItemKey, body: JsonObject | null) => StoredItem;
 }
 
 export const createMemoryItemStore = (
   now: () => string = () => '2024-01-01T00:00:00.000Z',
 ): MemoryItemStore => {
-  const items = new Map<string, { tenant: string; collection: string; item: StoredItem }>();
+  const items = new Map<string, { key: ItemKey; item: StoredItem }>();
   const idempotency = new Map<string, IdempotencyRecord>();
-  let writeCount = 0;
+  const history = new Map<string, HistoryEntry>();
+  /** Unique-value guards: the id of the document holding each value. */
+  const guards = new Map<string, string>();
+  const guardKey = ({ key, field, valueHash }: UniqueGuard) =>
+    JSON.stringify([key.tenant, key.collection, field, valueHash]);
+  const entryKey = (key: ItemKey, version: number) => JSON.stringify([keyOf(key), version]);
+  let commitCount = 0;
+  let readCount = 0;
 
-  const tokenHolds = (c: StoredItem, token: LockToken) =>
-    c.lease?.leaseId === token.leaseId && c.fencing === token.fencing;
-  const leaseWrite = async (
-    { tenant, collection, id }: ItemKey,
-    allowed: (current: StoredItem) => boolean,
-    change: (current: StoredItem) => StoredItem,
-  ): Promise<StoredItem> => {
-    const key = keyOf(tenant, collection, id);
-    const current = items.get(key)?.item;
-    if (!current || current.deleted || !allowed(current)) {
-      throw new ConditionFailedError(current ? clone(current) : undefined);
+  const current = (key: ItemKey) => items.get(keyOf(key))?.item;
+  const recordKey = (tenant: string, keyHash: string) => JSON.stringify([tenant, keyHash]);
+
+  const writeDocument = (key: ItemKey, body: JsonObject | null, updatedAt: string) => {
+    const before = current(key);
+    const item: StoredItem = {
+      id: key.id,
+      version: (before?.version ?? 0) + 1,
+      deleted: body === null,
+      body: body === null ? {} : clone(body),
+      updatedAt,
+      // A tombstone ends the lease; the fencing token stays.
+      ...(body !== null && before?.lease ? { lease: before.lease } : {}),
+      ...(before?.fencing ? { fencing: before.fencing } : {}),
+    };
+    items.set(keyOf(key), { key, item });
+    return item;
+  };
+
+  const refusalOf = (part: PlanPart): PartRefusal | undefined => {
+    switch (part.kind) {
+      case 'document': {
+        const found = current(part.key);
+        return holds(part.condition, found)
+          ? undefined
+          : { kind: 'document', current: found && clone(found) };
+      }
+      case 'lease': {
+        const found = current(part.key);
+        return leaseHolds(part, found)
+          ? undefined
+          : { kind: 'lease', current: found && clone(found) };
+      }
+      case 'history':
+        return history.has(entryKey(part.key, part.entry.version))
+          ? { kind: 'history' }
+          : undefined;
+      case 'history-drop':
+        return undefined;
+      case 'unique-claim':
+      case 'unique-release': {
+        const owner = guards.get(guardKey(part));
+        // Free, or this document's already: otherwise another document holds the value.
+        return owner === undefined || owner === part.key.id
+          ? undefined
+          : { kind: part.kind, owner };
+      }
+      case 'idempotency': {
+        const existing = idempotency.get(recordKey(part.tenant, part.record.keyHash));
+        return existing && existing.expiresAt >= part.now
+          ? { kind: 'idempotency', record: clone(existing) }
+          : undefined;
+      }
     }
-    const item = change(current);
-    items.set(key, { tenant, collection, item });
-    return clone(item);
+  };
+
+  const applyDocument = (part: DocumentPart) => writeDocument(part.key, part.body, part.at);
+
+  const applyLease = ({ key, change }: LeasePart): StoredItem => {
+    const before = current(key);
+    if (!before) throw new Error('lease on a missing document');
+    let item: StoredItem;
+    if (change.op === 'acquire') {
+      const fencing = change.fencing ?? (before.fencing ?? 0) + 1;
+      item = {
+        ...before,
+        fencing,
+        lease: { leaseId: change.leaseId, expiresAt: change.expiresAt, fencing },
+      };
+    } else if (change.op === 'renew') {
+      item = { ...before, lease: { ...change.token, expiresAt: change.expiresAt } };
+    } else {
+      const { lease: _ended, ...rest } = before;
+      item = rest;
+    }
+    items.set(keyOf(key), { key, item });
+    return item;
   };
 
   const store: MemoryItemStore = {
-    async get({ tenant, collection, id }: ItemKey) {
-      const found = items.get(keyOf(tenant, collection, id));
-      return found ? clone(found.item) : undefined;
+    async get(key) {
+      readCount++;
+      const found = current(key);
+      return found ? clone(found) : undefined;
     },
 
-    async write({ tenant, collection, id }: ItemKey, body: JsonObject | null, condition) {
-      writeCount++;
-      const key = keyOf(tenant, collection, id);
-      const current = items.get(key)?.item;
-      if (!holds(condition, current)) {
-        throw new ConditionFailedError(current ? clone(current) : undefined);
-      }
-      const item: StoredItem = {
-        id,
-        version: (current?.version ?? 0) + 1,
-        deleted: body === null,
-        body: body === null ? {} : clone(body),
-        updatedAt: now(),
-        // A tombstone ends the lease; the fencing token stays.
-        ...(body !== null && current?.lease ? { lease: current.lease } : {}),
-        ...(current?.fencing ? { fencing: current.fencing } : {}),
+    async snapshot(key, { keyHash, version } = {}) {
+      readCount++;
+      const item = current(key);
+      const entry = version === undefined ? undefined : history.get(entryKey(key, version));
+      const record =
+        keyHash === undefined ? undefined : idempotency.get(recordKey(key.tenant, keyHash));
+      return {
+        ...(item ? { item: clone(item) } : {}),
+        ...(entry ? { entry: clone(entry) } : {}),
+        ...(record ? { record: clone(record) } : {}),
       };
-      items.set(key, { tenant, collection, item });
-      return { item: clone(item), existed: current !== undefined && !current.deleted };
+    },
+
+    async listVersions(key, { limit, before, after, now: at }) {
+      readCount++;
+      const inRange = [...history.entries()]
+        .filter(([k]) => JSON.parse(k)[0] === keyOf(key))
+        .map(([, entry]) => entry)
+        .filter((entry) => entry.version > after && entry.version < before)
+        .sort((a, b) => b.version - a.version);
+      // Like a Query with a Limit: `limit` entries are evaluated, then the filter drops expired ones.
+      const evaluated = inRange.slice(0, limit);
+      const last = evaluated[evaluated.length - 1];
+      return {
+        entries: evaluated.filter((entry) => entry.expiresAt > at).map(clone),
+        ...(inRange.length > limit && last ? { before: last.version } : {}),
+      };
+    },
+
+    async commit(plan: WritePlan): Promise<CommitResult> {
+      commitCount++;
+      const refusals = plan.parts.map(refusalOf);
+      if (refusals.some((refusal) => refusal !== undefined)) throw new PlanRefusedError(refusals);
+      let after: StoredItem | undefined;
+      for (const part of plan.parts) {
+        if (part.kind === 'document') after = applyDocument(part);
+        else if (part.kind === 'lease') after = applyLease(part);
+        else if (part.kind === 'history') {
+          history.set(entryKey(part.key, part.entry.version), clone(part.entry));
+        } else if (part.kind === 'history-drop') history.delete(entryKey(part.key, part.version));
+        else if (part.kind === 'unique-claim') guards.set(guardKey(part), part.key.id);
+        else if (part.kind === 'unique-release') guards.delete(guardKey(part));
+        else idempotency.set(recordKey(part.tenant, part.record.keyHash), clone(part.record));
+      }
+      // Only a one-part plan is one UpdateItem, which returns the record after.
+      return plan.parts.length === 1 && after ? { after: clone(after) } : {};
     },
 
     async list(tenant, collection, { limit, cursor }): Promise<ListPage> {
       const after = cursor === undefined ? undefined : Buffer.from(cursor, 'base64url').toString();
       const live = [...items.values()]
-        .filter((r) => r.tenant === tenant && r.collection === collection && !r.item.deleted)
+        .filter(
+          (r) => r.key.tenant === tenant && r.key.collection === collection && !r.item.deleted,
+        )
         .map((r) => r.item)
         .filter((item) => after === undefined || item.id > after)
         .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -133,59 +261,15 @@ export const createMemoryItemStore = (
       };
     },
 
-    async writeIdempotently(key, body, condition, record) {
-      if (condition.expectedVersion === undefined)
-        throw new Error('an idempotent write must be pinned');
-      const recordKey = JSON.stringify([key.tenant, record.keyHash]);
-      const existing = idempotency.get(recordKey);
-      const current = items.get(keyOf(key.tenant, key.collection, key.id))?.item;
-      // Both parts or neither, as in a transaction.
-      if (!holds(condition, current)) {
-        writeCount++;
-        throw new ConditionFailedError(current ? clone(current) : undefined);
-      }
-      if (existing && existing.expiresAt * 1000 > Date.parse(now())) {
-        throw new IdempotencyRecordExistsError();
-      }
-      await store.write(key, body, condition);
-      idempotency.set(recordKey, clone(record));
-    },
-
-    async acquireLease(key, leaseId, expiresAt, at) {
-      return leaseWrite(
-        key,
-        (c) => c.lease === undefined || c.lease.expiresAt <= at,
-        (c) => {
-          const fencing = (c.fencing ?? 0) + 1;
-          return { ...c, fencing, lease: { leaseId, expiresAt, fencing } };
-        },
-      );
-    },
-    async renewLease(key, token, expiresAt, at) {
-      return leaseWrite(
-        key,
-        (c) => tokenHolds(c, token) && c.lease !== undefined && c.lease.expiresAt > at,
-        (c) => ({
-          ...c,
-          lease: { leaseId: token.leaseId, fencing: token.fencing, expiresAt },
-        }),
-      );
-    },
-    async releaseLease(key, token) {
-      return leaseWrite(
-        key,
-        (c) => tokenHolds(c, token),
-        ({ lease: _ended, ...rest }) => rest,
-      );
-    },
-
-    async readIdempotency(tenant, keyHash) {
-      const record = idempotency.get(JSON.stringify([tenant, keyHash]));
-      return record && record.expiresAt * 1000 > Date.parse(now()) ? clone(record) : undefined;
-    },
-
     records: () => [...items.values()].map((r) => clone(r.item)),
-    writes: () => writeCount,
+    historyOf: (key) =>
+      [...history.entries()]
+        .filter(([k]) => JSON.parse(k)[0] === keyOf(key))
+        .map(([, entry]) => entry.version)
+        .sort((a, b) => a - b),
+    commits: () => commitCount,
+    reads: () => readCount,
+    seed: (key, body) => clone(writeDocument(key, body, now())),
   };
   return store;
 };

@@ -39,7 +39,8 @@ describe('update() under contention', () => {
     expect(final.document.n).toBe(160);
     expect(final.version).toBe(161);
     expect(final.etag).toBe('"161"');
-  });
+    // 160 contended writes take ~20 s alone on a shared 2-core machine: room for a busy one.
+  }, 120_000);
 
   it('re-applies the mutation to the winner of a conflict without reading again', async () => {
     const id = freshId();

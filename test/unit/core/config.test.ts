@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../../functions/core/config';
+import { ConfigError, DEFAULT_HISTORY, parseConfig } from '../../../functions/core/config';
 
 const messageOf = (raw: unknown): string => {
   try {
@@ -12,10 +12,12 @@ const messageOf = (raw: unknown): string => {
 };
 
 describe('parseConfig', () => {
-  it('fills the default profile and requirePrecondition', () => {
+  it('fills the default profile, requirePrecondition and history retention', () => {
     expect(parseConfig({ collections: [{ name: 'notes' }] })).toEqual({
       profile: 'default',
-      collections: [{ name: 'notes', requirePrecondition: true }],
+      collections: [
+        { name: 'notes', requirePrecondition: true, history: { keepVersions: 100, keepDays: 90 } },
+      ],
       rateLimit: { windowSeconds: 60, defaultQuota: 600 },
     });
   });
@@ -29,9 +31,57 @@ describe('parseConfig', () => {
       }),
     ).toEqual({
       profile: 'strict-http',
-      collections: [{ name: 'a_b-1', schema, requirePrecondition: false }],
+      collections: [
+        { name: 'a_b-1', schema, requirePrecondition: false, history: DEFAULT_HISTORY },
+      ],
       rateLimit: { windowSeconds: 60, defaultQuota: 600 },
     });
+  });
+
+  it('fills a partial history retention from the defaults', () => {
+    const [only] = parseConfig({
+      collections: [{ name: 'a', history: { keepVersions: 3 } }],
+    }).collections;
+    expect(only?.history).toEqual({ keepVersions: 3, keepDays: 90 });
+  });
+
+  it.each([
+    [[], 'collections[0].history must be an object'],
+    [{ keep: 1 }, 'collections[0].history has unknown key "keep"'],
+    [{ keepVersions: 0 }, 'collections[0].history.keepVersions must be an integer from 1 to 10000'],
+    [
+      { keepVersions: 2.5 },
+      'collections[0].history.keepVersions must be an integer from 1 to 10000',
+    ],
+    [{ keepDays: 3651 }, 'collections[0].history.keepDays must be an integer from 1 to 3650'],
+  ])('refuses the history retention %j', (history, message) => {
+    expect(messageOf({ collections: [{ name: 'a', history }] })).toBe(
+      `invalid Concord configuration: ${message}`,
+    );
+  });
+
+  it('keeps the unique fields a collection declares', () => {
+    const [only] = parseConfig({
+      collections: [{ name: 'a', unique: ['email', 'badge.no'] }],
+    }).collections;
+    expect(only?.unique).toEqual(['email', 'badge.no']);
+  });
+
+  it.each([
+    ['email', 'collections[0].unique must be an array of at most 16 field names'],
+    [
+      Array.from({ length: 17 }, (_, i) => `f${i}`),
+      'collections[0].unique must be an array of at most 16 field names',
+    ],
+    [['a#b'], 'collections[0].unique fields must match /^[A-Za-z0-9_.$-]{1,64}$/'],
+    [[''], 'collections[0].unique fields must match /^[A-Za-z0-9_.$-]{1,64}$/'],
+    [[7], 'collections[0].unique fields must match /^[A-Za-z0-9_.$-]{1,64}$/'],
+    [['id'], 'collections[0].unique cannot name "id": the server manages it'],
+    [['email', 'email'], 'collections[0].unique names a field twice'],
+  ])('refuses the unique fields %j', (unique, message) => {
+    expect(messageOf({ collections: [{ name: 'a', unique }] })).toBe(
+      `invalid Concord configuration: ${message}`,
+    );
   });
 
   it('fills a partial rate limit from the defaults', () => {

@@ -34,9 +34,11 @@ const ifMatch = (...versions: number[]): Preconditions => ({
 });
 const CREATE: Preconditions = { ifNoneMatch: '*' };
 
+const NOW = Date.parse('2024-01-01T00:00:00.000Z');
+
 const setup = (store: ItemStore = createMemoryItemStore()) => {
   let n = 0;
-  const items = createItemService({ config, store, newId: () => `gen-${++n}` });
+  const items = createItemService({ config, store, newId: () => `gen-${++n}`, now: () => NOW });
   return { items, store };
 };
 
@@ -111,7 +113,7 @@ describe('create', () => {
     expect((error as ValidationError).errors).toEqual([
       { pointer: '/title', message: 'must be string' },
     ]);
-    expect((store as ReturnType<typeof createMemoryItemStore>).writes()).toBe(0);
+    expect((store as ReturnType<typeof createMemoryItemStore>).commits()).toBe(0);
   });
 
   it('keeps tenants apart', async () => {
@@ -393,25 +395,20 @@ describe('patch', () => {
     ).rejects.toBeInstanceOf(NotFoundError);
   });
 
-  /** A store where someone else writes `title: theirs` right before each of our first `races` writes. */
+  /** A store where someone else writes `theirs` right before each of our first `races` commits. */
   const racing = (races: number) => {
     const inner = createMemoryItemStore();
     let left = races;
     const store: ItemStore = {
-      get: (key) => inner.get(key),
-      list: (...args) => inner.list(...args),
-      readIdempotency: (...args) => inner.readIdempotency(...args),
-      writeIdempotently: (...args) => inner.writeIdempotently(...args),
-      acquireLease: (...args) => inner.acquireLease(...args),
-      renewLease: (...args) => inner.renewLease(...args),
-      releaseLease: (...args) => inner.releaseLease(...args),
-      async write(key, body, condition) {
-        if (left > 0 && body !== null) {
+      ...inner,
+      async commit(plan) {
+        const part = plan.parts[0];
+        if (left > 0 && part?.kind === 'document' && part.body !== null) {
           left--;
-          const current = await inner.get(key);
-          await inner.write(key, { ...current?.body, theirs: races - left }, {});
+          const current = await inner.get(part.key);
+          inner.seed(part.key, { ...current?.body, theirs: races - left });
         }
-        return inner.write(key, body, condition);
+        return inner.commit(plan);
       },
     };
     return { inner, store };
@@ -419,7 +416,7 @@ describe('patch', () => {
 
   it('re-applies an unpinned patch to the newer document after losing a race', async () => {
     const { inner, store } = racing(1);
-    await inner.write({ tenant: T, collection: 'open', id: 'r1' }, { title: 'a' }, {});
+    inner.seed({ tenant: T, collection: 'open', id: 'r1' }, { title: 'a' });
     const result = await setup(store).items.patch(
       T,
       'open',
@@ -437,13 +434,13 @@ describe('patch', () => {
         document: { id: 'r1', version: 3, title: 'a', theirs: 1, mine: 1 },
       },
     });
-    // seed, their write, our refused write, our retried write
-    expect(inner.writes()).toBe(4);
+    // our refused write, then our write re-applied to theirs (the refusal carried it: no re-read)
+    expect(inner.commits()).toBe(2);
   });
 
   it('re-applies a patch with If-Match: * after losing two races', async () => {
     const { inner, store } = racing(2);
-    await inner.write({ tenant: T, collection: 'notes', id: 'r2' }, { title: 'a' }, {});
+    inner.seed({ tenant: T, collection: 'notes', id: 'r2' }, { title: 'a' });
     const result = await setup(store).items.patch(
       T,
       'notes',
@@ -458,12 +455,12 @@ describe('patch', () => {
       theirs: 2,
       mine: true,
     });
-    expect(inner.writes()).toBe(6);
+    expect(inner.commits()).toBe(3);
   });
 
   it('gives up with VersionMismatchError after three lost races', async () => {
     const { inner, store } = racing(3);
-    await inner.write({ tenant: T, collection: 'open', id: 'r3' }, { title: 'a' }, {});
+    inner.seed({ tenant: T, collection: 'open', id: 'r3' }, { title: 'a' });
     const error = await rejection(
       setup(store).items.patch(T, 'open', 'r3', { format: 'merge', value: { mine: 1 } }, {}),
     );
@@ -477,7 +474,7 @@ describe('patch', () => {
 
   it('does not retry a patch pinned by If-Match', async () => {
     const { inner, store } = racing(1);
-    await inner.write({ tenant: T, collection: 'notes', id: 'r4' }, { title: 'a' }, {});
+    inner.seed({ tenant: T, collection: 'notes', id: 'r4' }, { title: 'a' });
     const error = await rejection(
       setup(store).items.patch(T, 'notes', 'r4', { format: 'merge', value: { m: 1 } }, ifMatch(1)),
     );

@@ -336,22 +336,13 @@ describe('createHttpHandler', () => {
       get: async () => {
         throw new Error('secret table name leaked');
       },
-      write: async () => {
+      snapshot: async () => {
         throw new Error('unused');
       },
-      writeIdempotently: async () => {
+      commit: async () => {
         throw new Error('unused');
       },
-      readIdempotency: async () => undefined,
-      acquireLease: async () => {
-        throw new Error('unused');
-      },
-      renewLease: async () => {
-        throw new Error('unused');
-      },
-      releaseLease: async () => {
-        throw new Error('unused');
-      },
+      listVersions: async () => ({ entries: [] }),
       list: async () => ({ items: [] }),
     };
     const res = await app(broken)(doc('GET', 'n1'));

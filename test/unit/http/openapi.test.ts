@@ -37,7 +37,8 @@ describe('the OpenAPI document', () => {
   it('documents the conflict answers of every write', () => {
     const writes = routes.filter(
       (r) =>
-        r.handler.startsWith('items.') && ['PUT', 'PATCH', 'DELETE', 'POST'].includes(r.method),
+        (r.handler.startsWith('items.') || r.handler === 'versions.restore') &&
+        ['PUT', 'PATCH', 'DELETE', 'POST'].includes(r.method),
     );
     for (const route of writes) {
       const responses = Object.keys(

@@ -11,14 +11,18 @@ import {
   LockLostError,
   MethodNotAllowedError,
   NotFoundError,
+  NothingToRestoreError,
   PatchTestFailedError,
   PayloadTooLargeError,
   PreconditionRequiredError,
   RateLimitedError,
+  TransactionConflictError,
   UnauthorizedError,
   UnavailableError,
+  UniqueViolationError,
   UnsupportedMediaTypeError,
   ValidationError,
+  VersionIsDeletionError,
   VersionMismatchError,
 } from '../../../functions/core/errors';
 import { type ItemView, viewOf } from '../../../functions/core/items-model';
@@ -54,6 +58,7 @@ describe('problemResponse', () => {
     'not-found': [new NotFoundError('x'), 404],
     'method-not-allowed': [new MethodNotAllowedError('x', ['GET']), 405],
     'already-exists': [new AlreadyExistsError('x', current), 409],
+    'unique-violation': [new UniqueViolationError('x', 'email', 'a b'), 409],
     'version-mismatch': [new VersionMismatchError('x', current), 409],
     'patch-test-failed': [new PatchTestFailedError('x', current, '/version'), 409],
     'payload-too-large': [new PayloadTooLargeError('x', 10), 413],
@@ -63,6 +68,9 @@ describe('problemResponse', () => {
     'rate-limited': [new RateLimitedError('x', rate), 429],
     'idempotency-key-reused': [new IdempotencyKeyReusedError('x'), 422],
     'idempotency-in-flight': [new IdempotencyInFlightError('x'), 409],
+    'transaction-conflict': [new TransactionConflictError('x'), 409],
+    'version-is-deletion': [new VersionIsDeletionError('x', 3), 410],
+    'nothing-to-restore': [new NothingToRestoreError('x', 3), 422],
     'lock-held': [new LockHeldError('x', Date.parse('2024-01-01T00:00:30Z'), 30), 409],
     'lock-lost': [new LockLostError('x', 4), 409],
     unavailable: [new UnavailableError('x', 1), 503],
@@ -80,9 +88,13 @@ describe('problemResponse', () => {
       status,
       detail: 'x',
       instance: '/v1/notes/a%20b',
-      retryable: ['unavailable', 'rate-limited', 'idempotency-in-flight', 'lock-held'].includes(
-        code,
-      ),
+      retryable: [
+        'unavailable',
+        'rate-limited',
+        'idempotency-in-flight',
+        'transaction-conflict',
+        'lock-held',
+      ].includes(code),
     });
     expect(typeof json.title).toBe('string');
   });
@@ -138,6 +150,18 @@ describe('problemResponse', () => {
     });
   });
 
+  it('names the field of a unique violation and the document that holds the value', () => {
+    const { statusCode, headers, json } = answer(new UniqueViolationError('taken', 'email', 'a b'));
+    expect(statusCode).toBe(409);
+    expect(headers?.location).toBe('/v1/notes/a%20b');
+    expect(json).toMatchObject({
+      type: 'https://concord.dev/problems/unique-violation',
+      field: 'email',
+      location: '/v1/notes/a%20b',
+      retryable: false,
+    });
+  });
+
   it('tells how long to wait when the database is unavailable', () => {
     const { statusCode, headers, json } = answer(
       new UnavailableError('down', 3, { cause: new Error('ECONNREFUSED secret-host') }),
@@ -147,6 +171,13 @@ describe('problemResponse', () => {
     expect(json.retryAfter).toBe(3);
     expect(json.retryable).toBe(true);
     expect(String(JSON.stringify(json))).not.toContain('secret-host');
+  });
+
+  it('asks to retry shortly when a write kept meeting other transactions', () => {
+    for (const error of [new TransactionConflictError('x'), new IdempotencyInFlightError('x')]) {
+      const { statusCode, headers, json } = answer(error);
+      expect([statusCode, headers?.['retry-after'], json.retryable]).toEqual([409, '1', true]);
+    }
   });
 
   it('carries the pointer and state of a failed JSON Patch test', () => {

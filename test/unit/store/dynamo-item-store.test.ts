@@ -2,7 +2,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
-  UpdateCommand,
+  TransactGetCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../../functions/core/errors';
@@ -39,11 +39,7 @@ const cursorAfter = (id: string): string =>
 
 const storeWith = (answers: Answer[]) => {
   const { client, sent } = fakeClient(answers);
-  const store = createDynamoItemStore({
-    client,
-    tableName: 'items',
-    now: () => new Date('2024-02-03T04:05:06.000Z'),
-  });
+  const store = createDynamoItemStore({ client, tableName: 'items' });
   return { store, sent };
 };
 
@@ -145,43 +141,40 @@ describe('DynamoItemStore reads and writes', () => {
     expect(item?.version).toBe(4);
   });
 
-  it('reports the next version and that a live item existed, from ALL_OLD', async () => {
-    const { store, sent } = storeWith([{ Attributes: record('a', 4) }]);
-    const result = await store.write(
+  it('reads a document alone with one GetItem when no idempotency key is involved', async () => {
+    const { store, sent } = storeWith([{ Item: record('a', 2) }]);
+    const snapshot = await store.snapshot({ tenant: 'acme', collection: 'notes', id: 'a' });
+    expect(sent.map((s) => s.name)).toEqual([GetCommand.name]);
+    expect(snapshot.item?.version).toBe(2);
+    expect(snapshot).not.toHaveProperty('record');
+  });
+
+  it('reads a document and its idempotency record in one isolated TransactGetItems', async () => {
+    const stored = { fingerprint: 'f', result: '{"kind":"released"}', expiresAt: 99 };
+    const { store, sent } = storeWith([
+      { Responses: [{ Item: record('a', 3) }, { Item: stored }] },
+    ]);
+    const snapshot = await store.snapshot(
       { tenant: 'acme', collection: 'notes', id: 'a' },
-      { x: 1 },
-      {},
+      { keyHash: 'h1' },
     );
-    expect(sent[0]?.name).toBe(UpdateCommand.name);
-    expect(result).toEqual({
-      item: {
-        id: 'a',
-        version: 5,
-        deleted: false,
-        body: { x: 1 },
-        updatedAt: '2024-02-03T04:05:06.000Z',
-      },
-      existed: true,
+    expect(sent.map((s) => s.name)).toEqual([TransactGetCommand.name]);
+    expect(sent[0]?.input).toEqual({
+      TransactItems: [
+        { Get: { TableName: 'items', Key: { pk: 'T#acme#C#notes', sk: 'I#a' } } },
+        { Get: { TableName: 'items', Key: { pk: 'T#acme#IK#h1', sk: 'IK' } } },
+      ],
+    });
+    expect(snapshot).toEqual({
+      item: expect.objectContaining({ id: 'a', version: 3 }),
+      record: { keyHash: 'h1', fingerprint: 'f', result: { kind: 'released' }, expiresAt: 99 },
     });
   });
 
-  it('continues the version of a tombstone and reports that nothing live existed', async () => {
-    const { store } = storeWith([{ Attributes: record('a', 6, 'deleted') }]);
-    const result = await store.write(
-      { tenant: 'acme', collection: 'notes', id: 'a' },
-      { x: 1 },
-      { mustBeAbsent: true },
-    );
-    expect(result.item.version).toBe(7);
-    expect(result.existed).toBe(false);
-  });
-
-  it('writes version 1 when there was no record', async () => {
-    const { store } = storeWith([{}]);
-    const result = await store.write({ tenant: 'acme', collection: 'notes', id: 'a' }, null, {});
-    expect(result).toEqual({
-      item: { id: 'a', version: 1, deleted: true, body: {}, updatedAt: '2024-02-03T04:05:06.000Z' },
-      existed: false,
-    });
+  it('has neither part when neither record exists', async () => {
+    const { store } = storeWith([{ Responses: [{}, {}] }]);
+    expect(
+      await store.snapshot({ tenant: 'acme', collection: 'notes', id: 'a' }, { keyHash: 'h1' }),
+    ).toEqual({});
   });
 });

@@ -1,7 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../../functions/core/errors';
-import { ConditionFailedError } from '../../../functions/core/items-model';
 import {
   isTransient,
   translateFailures,
@@ -31,50 +30,40 @@ describe('translateFailures', () => {
     await expect(translateFailures(async () => 42)).resolves.toBe(42);
   });
 
-  it('turns a failed condition with ALL_OLD into ConditionFailedError carrying the stored item', async () => {
-    const error = await caught(
-      conditionFailed({
-        pk: { S: 'T#acme#C#notes' },
-        sk: { S: 'I#n1' },
-        id: { S: 'n1' },
-        version: { N: '7' },
-        state: { S: 'live' },
-        body: { S: '{"title":"hi","tags":["a"]}' },
-        updatedAt: { S: '2024-01-01T00:00:00.000Z' },
-      }),
-    );
-    expect(error).toBeInstanceOf(ConditionFailedError);
-    expect((error as ConditionFailedError).current).toEqual({
-      id: 'n1',
-      version: 7,
-      deleted: false,
-      body: { title: 'hi', tags: ['a'] },
-      updatedAt: '2024-01-01T00:00:00.000Z',
-    });
+  it('hands the record returned with a failed condition to the caller, unmarshalled', async () => {
+    const seen: unknown[] = [];
+    const error = await translateFailures(
+      () =>
+        Promise.reject(
+          conditionFailed({
+            pk: { S: 'KEY#abc' },
+            quota: { N: '7' },
+            scopes: { L: [{ S: 'read' }] },
+          }),
+        ),
+      (item) => {
+        seen.push(item);
+        return new Error('refused');
+      },
+    ).catch((thrown: unknown) => thrown);
+    expect((error as Error).message).toBe('refused');
+    expect(seen).toEqual([{ pk: 'KEY#abc', quota: 7, scopes: ['read'] }]);
   });
 
-  it('reads a tombstone returned with a failed condition as a deleted item with an empty body', async () => {
-    const error = await caught(
-      conditionFailed({
-        id: { S: 'n1' },
-        version: { N: '3' },
-        state: { S: 'deleted' },
-        updatedAt: { S: '2024-01-02T00:00:00.000Z' },
-      }),
-    );
-    expect((error as ConditionFailedError).current).toEqual({
-      id: 'n1',
-      version: 3,
-      deleted: true,
-      body: {},
-      updatedAt: '2024-01-02T00:00:00.000Z',
-    });
+  it('hands no record to the caller when the condition failed on a missing record', async () => {
+    const seen: unknown[] = [];
+    await translateFailures(
+      () => Promise.reject(conditionFailed()),
+      (item) => {
+        seen.push(item);
+        return new Error('refused');
+      },
+    ).catch(() => undefined);
+    expect(seen).toEqual([undefined]);
   });
 
-  it('has no current item when the condition failed on a missing record', async () => {
-    const error = await caught(conditionFailed());
-    expect(error).toBeInstanceOf(ConditionFailedError);
-    expect((error as ConditionFailedError).current).toBeUndefined();
+  it('rethrows a failed condition as is when the caller expects none', async () => {
+    expect(await caught(conditionFailed())).toBeInstanceOf(ConditionalCheckFailedException);
   });
 
   it.each([

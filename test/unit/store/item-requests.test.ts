@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { WriteCondition } from '../../../functions/core/items-model';
+import type { ItemKey, JsonObject, WriteCondition } from '../../../functions/core/items-model';
+import type { LeaseChange } from '../../../functions/core/write-plan';
 import {
   buildGetItem,
   buildListItems,
-  buildRenewLease,
-  buildWriteItem,
   conditionExpression,
+  documentUpdate,
+  leaseUpdateOf,
 } from '../../../functions/store/item-requests';
 
 const TABLE = 'concord-test';
@@ -13,8 +14,16 @@ const NOW = '2024-05-06T07:08:09.000Z';
 const KEY = { tenant: 'acme', collection: 'notes', id: 'n1' };
 const ABSENT = '(attribute_not_exists(#state) OR #state = :deleted)';
 
-const write = (condition: WriteCondition, body: Record<string, never> | null = {}) =>
-  buildWriteItem(TABLE, KEY, body, condition, NOW);
+const buildWrite = (
+  key: ItemKey,
+  body: JsonObject | null,
+  condition: WriteCondition & { expectedVersion: number | null },
+) => documentUpdate(TABLE, { kind: 'document', key, body, condition, at: NOW });
+
+const write = (
+  condition: WriteCondition & { expectedVersion: number | null },
+  body: Record<string, never> | null = {},
+) => buildWrite(KEY, body, condition);
 
 describe('conditionExpression', () => {
   it('has no expression and no values when nothing is required', () => {
@@ -94,21 +103,19 @@ describe('conditionExpression', () => {
   });
 });
 
-describe('buildWriteItem', () => {
-  it('writes the next version of a live document conditioned on If-Match versions', () => {
-    const input = buildWriteItem(
-      TABLE,
+describe('documentUpdate', () => {
+  it('writes the pinned version plus one, conditioned on If-Match versions and the pin', () => {
+    const input = buildWrite(
       KEY,
       { title: 'hi', n: 1 },
-      { mustExist: true, versionIn: [1, 2] },
-      NOW,
+      { mustExist: true, versionIn: [1, 2], expectedVersion: 2 },
     );
     expect(input).toEqual({
       TableName: TABLE,
       Key: { pk: 'T#acme#C#notes', sk: 'I#n1' },
       UpdateExpression:
-        'SET #id = :id, #state = :state, #version = if_not_exists(#version, :zero) + :one, #updatedAt = :now, #body = :body',
-      ConditionExpression: '#state = :live AND #version IN (:in0, :in1)',
+        'SET #id = :id, #state = :state, #version = :version, #updatedAt = :now, #body = :body',
+      ConditionExpression: '#state = :live AND #version IN (:in0, :in1) AND #version = :expected',
       ExpressionAttributeNames: {
         '#version': 'version',
         '#state': 'state',
@@ -120,55 +127,74 @@ describe('buildWriteItem', () => {
         ':live': 'live',
         ':in0': 1,
         ':in1': 2,
+        ':expected': 2,
         ':id': 'n1',
         ':state': 'live',
-        ':zero': 0,
-        ':one': 1,
+        ':version': 3,
         ':now': NOW,
         ':body': '{"title":"hi","n":1}',
       },
-      ReturnValues: 'ALL_OLD',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
   });
 
-  it('creates only over a missing record or a tombstone when mustBeAbsent', () => {
-    const input = write({ mustBeAbsent: true });
-    expect(input.ConditionExpression).toBe(ABSENT);
-    expect(input.ExpressionAttributeValues?.[':deleted']).toBe('deleted');
+  it('creates version 1 only where no record ever was', () => {
+    const input = write({ mustBeAbsent: true, expectedVersion: null });
+    expect(input.ConditionExpression).toBe(`${ABSENT} AND attribute_not_exists(#version)`);
+    expect(input.ExpressionAttributeValues?.[':version']).toBe(1);
     expect(input.ExpressionAttributeValues).not.toHaveProperty(':live');
   });
 
-  it('sends no ConditionExpression for an unconditional upsert', () => {
-    const input = write({});
-    expect(input).not.toHaveProperty('ConditionExpression');
+  it('re-creates over a tombstone by pinning its version', () => {
+    const input = write({ mustBeAbsent: true, expectedVersion: 6 });
+    expect(input.ConditionExpression).toBe(`${ABSENT} AND #version = :expected`);
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':expected': 6, ':version': 7 });
+  });
+
+  it('pins even an unconditional upsert to the version it read', () => {
+    const input = write({ expectedVersion: 4 });
+    expect(input.ConditionExpression).toBe('#version = :expected');
     expect(Object.keys(input.ExpressionAttributeValues ?? {}).sort()).toEqual(
-      [':body', ':id', ':now', ':one', ':state', ':zero'].sort(),
+      [':body', ':expected', ':id', ':now', ':state', ':version'].sort(),
     );
   });
 
-  it('writes a tombstone that removes the body and keeps counting versions', () => {
-    const input = write({ mustExist: true, versionIn: [4] }, null);
+  it('refuses to build a write that pins nothing', () => {
+    expect(() =>
+      documentUpdate(TABLE, {
+        kind: 'document',
+        key: KEY,
+        body: {},
+        condition: {} as never,
+        at: NOW,
+      }),
+    ).toThrow(/pin/);
+  });
+
+  it('writes a tombstone that removes the body and the lease and keeps counting versions', () => {
+    const input = write({ mustExist: true, versionIn: [4], expectedVersion: 4 }, null);
     expect(input.UpdateExpression).toBe(
-      'SET #id = :id, #state = :state, #version = if_not_exists(#version, :zero) + :one, #updatedAt = :now REMOVE #body, #leaseId, #leaseExpiresAt',
+      'SET #id = :id, #state = :state, #version = :version, #updatedAt = :now REMOVE #body, #leaseId, #leaseExpiresAt',
     );
     expect(input.ExpressionAttributeValues).toEqual({
       ':live': 'live',
       ':in0': 4,
+      ':expected': 4,
       ':id': 'n1',
       ':state': 'deleted',
-      ':zero': 0,
-      ':one': 1,
+      ':version': 5,
       ':now': NOW,
     });
     expect(input.ExpressionAttributeNames?.['#body']).toBe('body');
   });
 
-  it('asks for the old item both on success and on a failed condition', () => {
-    for (const condition of [{}, { mustExist: true }, { mustBeAbsent: true }]) {
-      const input = write(condition);
-      expect(input.ReturnValues).toBe('ALL_OLD');
-      expect(input.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+  it('asks for the old item on a failed condition', () => {
+    for (const condition of [
+      { expectedVersion: null },
+      { mustExist: true, expectedVersion: 1 },
+      { mustBeAbsent: true, expectedVersion: null },
+    ]) {
+      expect(write(condition).ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
     }
   });
 
@@ -179,13 +205,12 @@ describe('buildWriteItem', () => {
       id: `a"b'c) OR attribute_exists(#id`,
     };
     const body = { "it's": 'x) OR (y', ':live': '#state' };
-    const input = buildWriteItem(
-      TABLE,
-      hostile,
-      body,
-      { mustExist: true, versionIn: [1], versionNotIn: [2] },
-      NOW,
-    );
+    const input = buildWrite(hostile, body, {
+      mustExist: true,
+      versionIn: [1],
+      versionNotIn: [2],
+      expectedVersion: 1,
+    });
     const text = `${input.UpdateExpression} ${input.ConditionExpression}`;
     for (const part of [hostile.tenant, hostile.collection, hostile.id, "it's", 'x) OR (y']) {
       expect(text).not.toContain(part);
@@ -202,25 +227,70 @@ describe('buildWriteItem', () => {
   });
 });
 
-describe('buildRenewLease', () => {
-  it('extends only the named lease, and only while it lasts', () => {
-    const input = buildRenewLease(
-      TABLE,
-      KEY,
-      { fencing: 4, leaseId: 'lease-abcdefghijkl' },
-      9_000,
-      5_000,
+describe('leaseUpdateOf', () => {
+  const lease = (change: LeaseChange) => leaseUpdateOf(TABLE, { kind: 'lease', key: KEY, change });
+  const NAMES = {
+    '#state': 'state',
+    '#leaseId': 'leaseId',
+    '#leaseExpiresAt': 'leaseExpiresAt',
+    '#fencing': 'fencing',
+  };
+  const token = { fencing: 3, leaseId: 'L'.repeat(24) };
+
+  it('acquires a free lease on a live document, counting the fencing token on', () => {
+    expect(lease({ op: 'acquire', leaseId: 'L1', expiresAt: 2_000, now: 1_000 })).toEqual({
+      TableName: TABLE,
+      Key: { pk: 'T#acme#C#notes', sk: 'I#n1' },
+      UpdateExpression:
+        'SET #leaseId = :leaseId, #leaseExpiresAt = :expiresAt, #fencing = if_not_exists(#fencing, :zero) + :one',
+      ConditionExpression:
+        '#state = :live AND (attribute_not_exists(#leaseExpiresAt) OR #leaseExpiresAt <= :now)',
+      ExpressionAttributeNames: NAMES,
+      ExpressionAttributeValues: {
+        ':live': 'live',
+        ':leaseId': 'L1',
+        ':expiresAt': 2_000,
+        ':now': 1_000,
+        ':zero': 0,
+        ':one': 1,
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+  });
+
+  it('pins an acquisition to the token it takes, so a transaction knows it in advance', () => {
+    const first = lease({ op: 'acquire', leaseId: 'L1', expiresAt: 2_000, now: 1_000, fencing: 1 });
+    expect(first.UpdateExpression).toBe(
+      'SET #leaseId = :leaseId, #leaseExpiresAt = :expiresAt, #fencing = :fencing',
     );
-    expect(input.ConditionExpression).toBe(
+    expect(first.ConditionExpression).toBe(
+      '#state = :live AND (attribute_not_exists(#leaseExpiresAt) OR #leaseExpiresAt <= :now) AND attribute_not_exists(#fencing)',
+    );
+    expect(first.ExpressionAttributeValues).toMatchObject({ ':fencing': 1 });
+    const later = lease({ op: 'acquire', leaseId: 'L1', expiresAt: 2_000, now: 1_000, fencing: 5 });
+    expect(later.ConditionExpression).toMatch(/ AND #fencing = :previous$/);
+    expect(later.ExpressionAttributeValues).toMatchObject({ ':fencing': 5, ':previous': 4 });
+  });
+
+  it('renews only the lease the token names, and only while it lasts; releases it even expired', () => {
+    const renew = lease({ op: 'renew', token, expiresAt: 9_000, now: 5_000 });
+    expect(renew.UpdateExpression).toBe('SET #leaseExpiresAt = :expiresAt');
+    expect(renew.ConditionExpression).toBe(
       '#state = :live AND #leaseId = :leaseId AND #fencing = :fencing AND #leaseExpiresAt > :now',
     );
-    expect(input.ExpressionAttributeValues).toMatchObject({
-      ':leaseId': 'lease-abcdefghijkl',
-      ':fencing': 4,
+    expect(renew.ExpressionAttributeValues).toEqual({
+      ':live': 'live',
+      ':leaseId': token.leaseId,
+      ':fencing': 3,
       ':expiresAt': 9_000,
       ':now': 5_000,
     });
-    expect(input.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+    const release = lease({ op: 'release', token });
+    expect(release.UpdateExpression).toBe('REMOVE #leaseId, #leaseExpiresAt');
+    expect(release.ConditionExpression).toBe(
+      '#state = :live AND #leaseId = :leaseId AND #fencing = :fencing',
+    );
+    expect(release.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
   });
 });
 

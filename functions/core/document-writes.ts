@@ -1,0 +1,247 @@
+/**
+ * Every write of a document goes through here: it becomes one plan (the
+ * document change and its side records) sent as one request.
+ *
+ * A transaction returns nothing, so a write must know the version it writes
+ * before sending: it is pinned to the version it replaces. A single strong
+ * If-Match tag (or a body `version`) pins it; a create expects an id that
+ * never existed, and when the refusal shows a tombstone instead, tries once
+ * more pinned to the tombstone's version. Only where nothing pins the
+ * version (If-Match: *, several tags, If-None-Match with tags, an
+ * unconditional PUT) or the write needs what is stored (the document a
+ * patch applies to, the version a restore writes, the old unique values a
+ * write releases) is it read first, together with the idempotency record of
+ * its key; when others write in between, the refusal carries their version
+ * and the write is tried again on it, a few times.
+ *
+ * A refusal is explained part by part: the idempotency record first (a
+ * duplicate is answered with the stored result, never as a conflict with
+ * its own write), then the document, then unique values.
+ */
+import type { HistoryRetention } from './config';
+import { NotFoundError, UniqueViolationError, VersionMismatchError } from './errors';
+import { type HistoryEntry, historyParts, type Operation } from './history';
+import {
+  commitOrReplay,
+  hashIdempotencyKey,
+  type IdempotencyRequest,
+  type IdempotentResult,
+  idempotencyRecordOf,
+  isLive as isLiveRecord,
+  replayOf,
+} from './idempotency';
+import {
+  type ItemKey,
+  type ItemStore,
+  type ItemView,
+  type JsonObject,
+  type LockToken,
+  type StoredItem,
+  viewOf,
+  type WriteCondition,
+} from './items-model';
+import { explainCondition, type Preconditions } from './preconditions';
+import { uniqueParts } from './unique';
+import {
+  checkPlan,
+  type DocumentPart,
+  type PlanPart,
+  PlanRefusedError,
+  type WritePlan,
+} from './write-plan';
+
+export type { Operation };
+
+/** What a write may carry besides its preconditions. */
+export interface WriteOptions {
+  /** Makes the write retry-safe: a repeat answers with the first result. */
+  readonly idempotency?: IdempotencyRequest | undefined;
+  /** Lets the write through the caller's lease; a stale fencing token is refused. */
+  readonly lockToken?: LockToken | undefined;
+  /** The API key the write comes through, for the history entry. */
+  readonly keyId?: string | undefined;
+}
+
+export interface WriteResult {
+  readonly item: ItemView;
+  /** True when no live document had this id before. */
+  readonly created: boolean;
+  /** True when this is the stored answer to an earlier request with the same Idempotency-Key. */
+  readonly replayed?: boolean;
+}
+
+export interface DocumentWrite {
+  readonly key: ItemKey;
+  readonly operation: Operation;
+  /** What the client's preconditions require of the current record. */
+  readonly condition: WriteCondition;
+  readonly preconditions: Preconditions;
+  /**
+   * The body to write (null: a tombstone), given the record it replaces and
+   * the history entry of `readVersion`; may refuse with a domain error.
+   */
+  readonly bodyFor: (
+    current: StoredItem | undefined,
+    entry: HistoryEntry | undefined,
+  ) => JsonObject | null;
+  /** The body depends on the current document, so it is read before the first attempt. */
+  readonly readFirst?: boolean;
+  /** A version whose history entry is read with the document (and so before the first attempt). */
+  readonly readVersion?: number;
+  /** The collection's history retention. */
+  readonly retention: HistoryRetention;
+  /** The collection's unique fields. */
+  readonly unique?: readonly string[] | undefined;
+}
+
+/** Attempts when the version read (or guessed) keeps being replaced by others. */
+export const WRITE_ATTEMPTS = 3;
+
+const isLive = (item: StoredItem | undefined): boolean => item !== undefined && !item.deleted;
+
+/**
+ * The version the client's condition pins, if it pins one: a single strong
+ * tag (or a body `version`); null for a create, which expects an id that
+ * never existed. Undefined when the current version must be read.
+ */
+export const pinOf = (condition: WriteCondition): number | null | undefined => {
+  if (condition.versionIn?.length === 1) return condition.versionIn[0];
+  if (condition.mustBeAbsent && !condition.versionIn && !condition.versionNotIn) return null;
+  return undefined;
+};
+
+const replayed = (result: IdempotentResult): WriteResult => {
+  if (result.kind !== 'document') throw new Error('a document write stored another kind of result');
+  return { item: result.item, created: result.created, replayed: true };
+};
+
+/** The unique fields a refused plan could not release: another document holds their old value. */
+const heldElsewhere = (error: PlanRefusedError, plan: WritePlan): string[] =>
+  plan.parts.flatMap((part, i) =>
+    part.kind === 'unique-release' && error.refusals[i] ? [part.field] : [],
+  );
+
+export const createDocumentWriter = ({ store, now }: { store: ItemStore; now: () => number }) => ({
+  /** Writes one document change as one plan; a refusal becomes the error that explains it. */
+  async write(write: DocumentWrite, options: WriteOptions = {}): Promise<WriteResult> {
+    const { key, preconditions: p } = write;
+    const unique = write.unique ?? [];
+    const idem = options.idempotency;
+    const started = now();
+    // Every write also respects leases: only the holder writes while one is held.
+    const condition: WriteCondition = {
+      ...write.condition,
+      lease: { now: started, ...(options.lockToken ? { token: options.lockToken } : {}) },
+    };
+    const guess = pinOf(write.condition);
+    // Releasing unique values needs the old ones; only a create has none to release.
+    const readFirst =
+      write.readFirst || write.readVersion !== undefined || (unique.length > 0 && guess !== null);
+    const pin = readFirst ? undefined : guess;
+    /** The record the write replaces, when known (read, or returned with a refusal). */
+    let base: { readonly item: StoredItem | undefined } | undefined;
+    let entry: HistoryEntry | undefined;
+    if (pin === undefined) {
+      const snapshot = await store.snapshot(key, {
+        keyHash: idem && hashIdempotencyKey(key.tenant, idem.key),
+        version: write.readVersion,
+      });
+      if (idem && snapshot.record && isLiveRecord(snapshot.record, started)) {
+        return replayed(replayOf(snapshot.record, idem));
+      }
+      base = { item: snapshot.item };
+      entry = snapshot.entry;
+      const failure = explainCondition(condition, base.item, p);
+      if (failure) throw failure;
+    }
+    const skipRelease = new Set<string>();
+    for (let attempt = 1; ; attempt++) {
+      const expectedVersion = base ? (base.item?.version ?? null) : (pin ?? null);
+      const body = write.bodyFor(base?.item, entry);
+      const created = base ? !isLive(base.item) : expectedVersion === null;
+      const before = base?.item && !base.item.deleted ? base.item.body : undefined;
+      const at = now();
+      const written = viewOf({
+        id: key.id,
+        version: (expectedVersion ?? 0) + 1,
+        deleted: body === null,
+        body: body ?? {},
+        updatedAt: new Date(at).toISOString(),
+      });
+      const document: DocumentPart = {
+        kind: 'document',
+        key,
+        body,
+        condition: { ...condition, expectedVersion },
+        at: new Date(at).toISOString(),
+      };
+      const parts: PlanPart[] = [
+        document,
+        // A PUT that makes the document (If-None-Match: *, an upsert) is its create.
+        ...historyParts(
+          document,
+          write.operation === 'replace' && created ? 'create' : write.operation,
+          write.retention,
+          options.keyId,
+        ),
+        ...uniqueParts(key, unique, before, body, skipRelease),
+      ];
+      if (idem) {
+        parts.push({
+          kind: 'idempotency',
+          tenant: key.tenant,
+          record: idempotencyRecordOf(
+            key.tenant,
+            idem,
+            { kind: 'document', item: written, created },
+            at,
+          ),
+          now: Math.floor(at / 1000),
+        });
+      }
+      const plan = checkPlan({ parts });
+      try {
+        const committed = await commitOrReplay(store, plan, idem);
+        if (committed.kind === 'replayed') return replayed(committed.result);
+        return { item: written, created };
+      } catch (error) {
+        // The idempotency record was judged first (commitOrReplay); then the document.
+        if (!(error instanceof PlanRefusedError)) throw error;
+        const refused = error.refusalOf(plan, 'document');
+        if (refused) {
+          const current = refused.current;
+          const failure = explainCondition(condition, current, p);
+          if (failure) throw failure;
+          // The client's condition holds: only the pin failed. Someone wrote in
+          // between, or a create met a tombstone. Try again on what is there now.
+          if (attempt >= WRITE_ATTEMPTS) {
+            throw isLive(current) && current
+              ? new VersionMismatchError(
+                  `the document kept changing; it is at version ${current.version}`,
+                  viewOf(current),
+                )
+              : new NotFoundError('the document changed while it was written');
+          }
+          base = { item: current };
+          continue;
+        }
+        const taken = error.refusedOf(plan, 'unique-claim');
+        if (taken?.refusal.kind === 'unique-claim') {
+          const { field } = taken.part;
+          throw new UniqueViolationError(
+            `another document holds this value of "${field}"`,
+            field,
+            taken.refusal.owner,
+          );
+        }
+        // An old value another document holds (written before the field was
+        // unique) is not ours to release: leave its guard alone.
+        const held = heldElsewhere(error, plan);
+        if (held.length === 0 || attempt >= WRITE_ATTEMPTS) throw error;
+        for (const field of held) skipRelease.add(field);
+      }
+    }
+  },
+});
+
+export type DocumentWriter = ReturnType<typeof createDocumentWriter>;
