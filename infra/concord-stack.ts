@@ -52,6 +52,7 @@ import { API_KEY_PARTITION_PREFIX, TABLE_KEYS, TABLE_NAME_ENV } from '../functio
 import { LAMBDA_BUNDLE } from './bundle-options';
 import { type DeploySettings, deploySettings } from './deploy-settings';
 import { addMonitoring } from './monitoring';
+import { READ_GROUP_KEY_ACTIONS, TABLE_ACTIONS } from './table-access';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LAMBDA_ENTRY = path.join(PROJECT_ROOT, 'functions/http/lambda.ts');
@@ -238,12 +239,20 @@ export class ConcordStack extends Stack {
       },
     });
 
+    // Exactly the actions the group's routes send (see table-access.ts), on this table only.
+    if (TABLE_ACTIONS[group].length > 0) {
+      role.addToPolicy(
+        new PolicyStatement({
+          actions: [...TABLE_ACTIONS[group]],
+          resources: [this.table.tableArn],
+        }),
+      );
+    }
     if (group === 'read') {
-      this.table.grantReadData(role);
       // Readers count their requests on their API key record and may write nothing else.
       role.addToPolicy(
         new PolicyStatement({
-          actions: ['dynamodb:UpdateItem'],
+          actions: [...READ_GROUP_KEY_ACTIONS],
           resources: [this.table.tableArn],
           conditions: {
             'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${API_KEY_PARTITION_PREFIX}*`] },
@@ -251,7 +260,6 @@ export class ConcordStack extends Stack {
         }),
       );
     }
-    if (group === 'write') this.table.grantReadWriteData(role);
     // 'public' serves only the API description and gets no table access at all.
     return fn;
   }

@@ -7,6 +7,7 @@ import { type FunctionGroup, routeKey, routes } from '../../functions/http/route
 import { API_KEY_PARTITION_PREFIX, TABLE_KEYS, TABLE_NAME_ENV } from '../../functions/store/keys';
 import { buildApp } from '../../infra/build-app';
 import type { ConcordStack } from '../../infra/concord-stack';
+import { TABLE_ACTIONS } from '../../infra/table-access';
 
 // Bundling needs the runtime code and takes seconds; the template does not need it.
 const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
@@ -179,9 +180,16 @@ describe('ConcordStack functions', () => {
     ]);
   });
 
-  it('lets the write function update items', () => {
-    expect(actionsOf('write')).toEqual(expect.arrayContaining(WRITE_ACTIONS));
-  });
+  it.each(['read', 'write', 'public'] as const)(
+    'grants the %s function exactly the DynamoDB actions its routes send, and no Scan or batch write',
+    (group) => {
+      const dynamo = actionsOf(group).filter((action) => action.startsWith('dynamodb:'));
+      expect([...dynamo].sort()).toEqual([...TABLE_ACTIONS[group]].sort());
+      for (const broad of ['dynamodb:Scan', 'dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem']) {
+        expect(dynamo).not.toContain(broad);
+      }
+    },
+  );
 
   it('gives the public function no DynamoDB action at all', () => {
     expect(actionsOf('public').filter((action) => action.startsWith('dynamodb:'))).toEqual([]);
