@@ -189,7 +189,12 @@ export const injectFaults = (client: DynamoDBDocumentClient): { attempts: () => 
       const when = attempt === 1 ? plan.when : 'before';
       scope.injected.push({ kind: plan.kind, when, command, attempt });
       if (when === 'after') {
-        await next(args);
+        const { response } = (await next(args)) as {
+          response: { body?: { destroy?: () => void } };
+        };
+        // The answer is dropped with its connection, as a reset would; left unread it would
+        // keep the socket from the SDK's pool forever.
+        response.body?.destroy?.();
         // DynamoDB's own 500 says the request may have succeeded; the others lose the answer.
         if (plan.kind !== 'internal-server-error') throw connectionError(plan.kind);
       }
