@@ -13,8 +13,9 @@ import { readFileSync } from 'node:fs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyStore } from '../../functions/core/api-keys';
 import { type ConcordConfig, parseConfig } from '../../functions/core/config';
+import type { ItemStore } from '../../functions/core/items-model';
 import { createApiKey } from '../../functions/core/key-admin';
-import { createHttpHandler } from '../../functions/http/app';
+import { createHttpHandler, type HttpHandler } from '../../functions/http/app';
 import { createDynamoApiKeyStore } from '../../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../../functions/store/dynamo-item-store';
 import { createLocalServer } from '../../local/server';
@@ -50,9 +51,19 @@ export const defaultConfig = (): ConcordConfig =>
  *
  * @param options.config the collection configuration; default: concord.config.json
  * @param options.quota the key's requests per rate window; default: high enough never to matter
+ * @param options.storeClient the DocumentClient under the item store (e.g. one with faults
+ *   injected); the returned `client` stays a plain one
+ * @param options.wrapStore wraps the DynamoDB item store the handler uses
+ * @param options.wrapHandler wraps the HTTP handler the local server calls
  */
 export const startApi = async (
-  options: { config?: ConcordConfig; quota?: number } = {},
+  options: {
+    config?: ConcordConfig;
+    quota?: number;
+    storeClient?: DynamoDBDocumentClient;
+    wrapStore?: (store: ItemStore) => ItemStore;
+    wrapHandler?: (handler: HttpHandler) => HttpHandler;
+  } = {},
 ): Promise<TestApi> => {
   const tableName = await createTestTable();
   const client = testDocumentClient();
@@ -67,8 +78,10 @@ export const startApi = async (
     windowSeconds: config.rateLimit.windowSeconds,
     name: 'test',
   });
-  const store = createDynamoItemStore({ client, tableName });
-  const handler = createHttpHandler({ config, store, keys });
+  const dynamoStore = createDynamoItemStore({ client: options.storeClient ?? client, tableName });
+  const store = options.wrapStore ? options.wrapStore(dynamoStore) : dynamoStore;
+  const app = createHttpHandler({ config, store, keys });
+  const handler = options.wrapHandler ? options.wrapHandler(app) : app;
   const server = await createLocalServer({ handler, host: '127.0.0.1', port: 0 });
   return {
     baseUrl: server.url,
