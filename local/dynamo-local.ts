@@ -3,7 +3,8 @@
  * package) as a child Java process, and makes sure it never outlives us:
  * the wrapper's `ChildProcess.kill()` has been seen to leave the JVM running
  * on its port, so Java is spawned as its own process group and the group is
- * killed on stop, on process exit and on signals nobody else handles.
+ * killed on stop, on process exit and on signals nobody else handles; a
+ * watchdog kills it when we die without running any of that (SIGKILL).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { localDynamoClient } from './dynamo-admin';
 import { assertJava } from './java';
 import { assertPortFree, freePort } from './ports';
 import { commandLineOf, isAlive, signalGroup, terminateGroup } from './process-group';
+import { type Watchdog, watchGroup } from './watchdog';
 
 export {
   ensureTable,
@@ -49,11 +51,14 @@ export interface DynamoLocal {
   stop(): Promise<void>;
 }
 
-// Every Java process we started and have not stopped yet.
-const running = new Set<ChildProcess>();
+// Every Java process we started and have not stopped yet, with its watchdog.
+const running = new Map<ChildProcess, Watchdog>();
 
 const killAllNow = (): void => {
-  for (const child of running) if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+  for (const [child, watchdog] of running) {
+    watchdog.release();
+    if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+  }
   running.clear();
 };
 
@@ -152,7 +157,10 @@ const launch = async (
     await new Promise((resolve) => child.once('error', resolve).once('exit', resolve));
     throw new Error('DynamoDB Local could not be started (java failed to spawn)');
   }
-  running.add(child);
+  // Started in the same tick as Java: from here on, Java dies with us even
+  // if we are SIGKILLed and the exit hooks below never run.
+  const watchdog = watchGroup(pid);
+  running.set(child, watchdog);
   installExitHooks();
   child.once('exit', () => running.delete(child));
 
@@ -167,6 +175,7 @@ const launch = async (
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
+    watchdog.release();
     stopping ??= terminateGroup(child).then(() => {
       running.delete(child);
       child.stdout?.destroy();
