@@ -47,8 +47,16 @@ export interface DynamoLocal {
   readonly port: number;
   /** Pid of the Java process (also its process group id). */
   readonly pid: number;
+  /** Resolves when Java exits, for whatever reason (stop() included). */
+  readonly exited: Promise<DynamoExit>;
   /** Stops Java and resolves once the process has exited. Safe to call twice. */
   stop(): Promise<void>;
+}
+
+/** How the Java process ended: an exit code, or the signal that killed it. */
+export interface DynamoExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
 }
 
 // Every Java process we started and have not stopped yet, with its watchdog.
@@ -162,7 +170,12 @@ const launch = async (
   const watchdog = watchGroup(pid);
   running.set(child, watchdog);
   installExitHooks();
-  child.once('exit', () => running.delete(child));
+  const exited = new Promise<DynamoExit>((resolve) =>
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }),
+  );
 
   let output = '';
   const collect = (chunk: Buffer): void => {
@@ -176,12 +189,15 @@ const launch = async (
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     watchdog.release();
-    stopping ??= terminateGroup(child).then(() => {
-      running.delete(child);
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      if (path) rmSync(join(path, PID_FILE), { force: true });
-    });
+    stopping ??= terminateGroup(child)
+      .then(() => {
+        running.delete(child);
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        // Its folder may be gone or broken by now; the pid file is only a hint.
+        if (path) rmSync(join(path, PID_FILE), { force: true, maxRetries: 0 });
+      })
+      .catch(() => undefined);
     return stopping;
   };
 
@@ -197,7 +213,7 @@ const launch = async (
     throw error;
   }
   if (path) writeFileSync(join(path, PID_FILE), `${pid}\n`);
-  return { endpoint, port, pid, stop };
+  return { endpoint, port, pid, exited, stop };
 };
 
 /**
