@@ -111,6 +111,34 @@ const killStaleInstance = async (path: string): Promise<void> => {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * DynamoDB Local did not come up. The message is one line: what happened and
+ * the line of Java's output that says why; `output` keeps all of it.
+ */
+export class DynamoStartError extends Error {
+  constructor(
+    message: string,
+    readonly output: string,
+    /** Whether Java exited (rather than never answering). */
+    readonly exited: boolean,
+  ) {
+    const reason = telling(output);
+    super(reason ? `${message}: ${reason}` : message);
+    this.name = 'DynamoStartError';
+  }
+}
+
+/** The line of Java's output most likely to say what went wrong. */
+const telling = (output: string): string | undefined => {
+  const lines = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !/^(at |\.\.\. \d+ more)/.test(line));
+  return (
+    lines.find((line) => /exception|error|invalid|denied|cannot|unable/i.test(line)) ?? lines.at(-1)
+  );
+};
+
 const waitUntilReady = async (
   child: ChildProcess,
   endpoint: string,
@@ -122,8 +150,11 @@ const waitUntilReady = async (
   try {
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(
-          `DynamoDB Local exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output()}`,
+        const how = child.signalCode ?? `code ${child.exitCode}`;
+        throw new DynamoStartError(
+          `DynamoDB Local exited (${how}) before it was ready`,
+          output(),
+          true,
         );
       }
       try {
@@ -133,8 +164,10 @@ const waitUntilReady = async (
         // Not listening yet.
       }
       if (Date.now() > deadline) {
-        throw new Error(
-          `DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms:\n${output()}`,
+        throw new DynamoStartError(
+          `DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms`,
+          output(),
+          false,
         );
       }
       await sleep(150);
@@ -244,7 +277,9 @@ export const startDynamoLocal = async (
       return await launch(await freePort(), path, readyTimeoutMs);
     } catch (error) {
       lastError = error;
-      const taken = error instanceof DynamoPortInUseError || String(error).includes('exited');
+      const taken =
+        error instanceof DynamoPortInUseError ||
+        (error instanceof DynamoStartError && error.exited);
       if (!taken) break;
     }
   }

@@ -3,10 +3,10 @@
  * DynamoDB Local, restarted if it dies. Environment: PORT, HOST,
  * CONCORD_DATA_DIR, CONCORD_CONFIG, CONCORD_DEV_API_KEY, DYNAMODB_PORT (see README).
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { type ConcordConfig, ConfigError, parseConfig } from '../functions/core/config';
+import type { ConcordConfig } from '../functions/core/config';
 import { createHttpHandler } from '../functions/http/app';
 import { createDocumentClient } from '../functions/store/client';
 import { createDynamoApiKeyStore } from '../functions/store/dynamo-api-key-store';
@@ -14,46 +14,12 @@ import { createDynamoItemStore } from '../functions/store/dynamo-item-store';
 import { TABLE_NAME_ENV } from '../functions/store/keys';
 import { ensureDevKey } from './dev-key';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamo-admin';
-import { DynamoPortInUseError } from './dynamo-local';
-import { JavaMissingError } from './java';
-import {
-  configPathFromEnv,
-  dataDirFromEnv,
-  dynamoDbPath,
-  ENDPOINT_FILE,
-  LOCAL_TABLE_NAME,
-} from './paths';
-import { createLocalServer, type LocalHandler, type LocalServer, PortInUseError } from './server';
+import { dynamoDbPath, ENDPOINT_FILE, LOCAL_TABLE_NAME } from './paths';
+import { createLocalServer, type LocalHandler, type LocalServer } from './server';
+import { devKeyError, listenError, settingsFromEnv, startupFailureMessage } from './startup';
 import { ensureTableOn, type SupervisedDynamo, superviseDynamoLocal } from './supervisor';
 
 const TABLE_NAME = LOCAL_TABLE_NAME;
-
-/** A startup failure whose message is the whole story: printed without a stack. */
-class StartupError extends Error {}
-
-const portFrom = (name: string, fallback: number | undefined): number | undefined => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new StartupError(`${name} must be a port number (0–65535), got "${raw}"`);
-  }
-  return port;
-};
-
-const readConfig = (path: string) => {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new StartupError(`cannot read ${path}: ${(error as Error).message}`);
-  }
-  try {
-    return parseConfig(JSON.parse(text));
-  } catch (error) {
-    throw new StartupError(`${path}: ${(error as Error).message}`);
-  }
-};
 
 /** The handlers over one DynamoDB Local endpoint, and how to let go of its client. */
 const connect = (config: ConcordConfig, endpoint: string) => {
@@ -73,11 +39,7 @@ const connect = (config: ConcordConfig, endpoint: string) => {
 };
 
 const main = async (): Promise<void> => {
-  const port = portFrom('PORT', 3000) ?? 3000;
-  const host = process.env.HOST || '127.0.0.1';
-  const dynamoPort = portFrom('DYNAMODB_PORT', undefined);
-  const dataDir = dataDirFromEnv();
-  const config = readConfig(configPathFromEnv());
+  const { port, host, dynamoPort, dataDir, config } = settingsFromEnv();
   const endpointFile = join(dataDir, ENDPOINT_FILE);
   // Lets `npm run keys` work on this running instance's data.
   const publish = (endpoint: string) => writeFileSync(endpointFile, `${endpoint}\n`);
@@ -93,6 +55,8 @@ const main = async (): Promise<void> => {
     port,
     handler: async (event: APIGatewayProxyEventV2, context: Context) =>
       (await current)(event, context),
+  }).catch((error: unknown) => {
+    throw listenError(host, port, error);
   });
 
   let dynamo: SupervisedDynamo | undefined;
@@ -146,6 +110,8 @@ const main = async (): Promise<void> => {
   const devKey = await ensureDevKey(connection.keys, dataDir, {
     quota: config.rateLimit.defaultQuota,
     windowSeconds: config.rateLimit.windowSeconds,
+  }).catch((error: unknown) => {
+    throw devKeyError(error);
   });
   ready(connection.handler);
   publish(endpoint);
@@ -155,12 +121,6 @@ const main = async (): Promise<void> => {
 };
 
 main().catch((error: unknown) => {
-  const known =
-    error instanceof StartupError ||
-    error instanceof PortInUseError ||
-    error instanceof DynamoPortInUseError ||
-    error instanceof JavaMissingError ||
-    error instanceof ConfigError;
-  console.error(known ? `concord: ${(error as Error).message}` : error);
+  console.error(startupFailureMessage(error));
   process.exit(1);
 });

@@ -1,6 +1,6 @@
 /**
- * `npm start` when things go wrong: killed too hard to clean up, or its
- * DynamoDB Local dying under it.
+ * `npm start` when things go wrong: killed too hard to clean up, its
+ * DynamoDB Local dying under it, and bad settings at start-up.
  */
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -109,4 +109,67 @@ describe('npm start when its DynamoDB Local dies', () => {
     expect(output).not.toMatch(/^\s+at /m);
     expect(dynamoProcessesOf(dataDir)).toEqual([]);
   }, 180_000);
+});
+
+describe('npm start with a bad setting', () => {
+  const fileNotFolder = (): string => {
+    const file = join(root, `file-${++n}`);
+    writeFileSync(file, 'not a folder');
+    return file;
+  };
+  const badConfig = (): string => {
+    const file = join(root, `config-${++n}.json`);
+    writeFileSync(file, JSON.stringify({ collections: [{ name: 'Not Valid' }] }));
+    return file;
+  };
+
+  it.each([
+    [
+      'CONCORD_DEV_API_KEY too short',
+      () => ({ CONCORD_DEV_API_KEY: 'short' }),
+      /CONCORD_DEV_API_KEY: a key must be 16 to 256/,
+    ],
+    [
+      'DYNAMODB_PORT not a number',
+      () => ({ DYNAMODB_PORT: '80x' }),
+      /DYNAMODB_PORT must be a port number/,
+    ],
+    ['PORT out of range', () => ({ PORT: '70000' }), /PORT must be a port number/],
+    [
+      'a data folder that is a file',
+      () => ({ CONCORD_DATA_DIR: fileNotFolder() }),
+      /data folder .* is not a writable folder/,
+    ],
+    [
+      'a data folder inside a file',
+      () => ({ CONCORD_DATA_DIR: join(fileNotFolder(), 'sub') }),
+      /is not a writable folder/,
+    ],
+    [
+      'a HOST that does not resolve',
+      () => ({ HOST: 'no-such-host.invalid' }),
+      /cannot listen on no-such-host\.invalid/,
+    ],
+    [
+      'a configuration that does not validate',
+      () => ({ CONCORD_CONFIG: badConfig() }),
+      /invalid Concord configuration/,
+    ],
+    [
+      'a missing configuration',
+      () => ({ CONCORD_CONFIG: join(root, 'missing.json') }),
+      /cannot read/,
+    ],
+  ])(
+    'exits 1 with one line for %s',
+    async (_, env, message) => {
+      const main = startMain({ dataDir: freshDataDir(), env: env() });
+      expect(await main.exit).toBe(1);
+      const lines = main.output().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^concord: /);
+      expect(lines[0]).toMatch(message);
+    },
+    120_000,
+  );
 });
