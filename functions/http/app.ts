@@ -9,7 +9,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import { createAccessService } from '../core/access';
+import { type AccessOptions, createAccessService } from '../core/access';
 import type { ApiKeyStore } from '../core/api-keys';
 import type { ConcordConfig } from '../core/config';
 import {
@@ -41,6 +41,8 @@ export interface AppDependencies {
   readonly config: ConcordConfig;
   readonly store: ItemStore;
   readonly keys: ApiKeyStore;
+  /** The admission's clock and settings; the defaults when absent. */
+  readonly access?: Omit<AccessOptions, 'keys'>;
 }
 
 /** No tenant's data lives here: what a public route would see if it asked. */
@@ -78,10 +80,15 @@ export type HttpHandler = (
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** Builds the handler for all routes over the given configuration and store. */
-export const createHttpHandler = ({ config, store, keys }: AppDependencies): HttpHandler => {
+export const createHttpHandler = ({
+  config,
+  store,
+  keys,
+  access: accessOptions,
+}: AppDependencies): HttpHandler => {
   const items = createItemService({ config, store });
   const leases = createLeaseService({ store, collection: items.assertCollection });
-  const access = createAccessService({ keys });
+  const access = createAccessService({ ...accessOptions, keys });
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(cors())
     .use(headWithoutBody())

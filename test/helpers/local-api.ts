@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AccessOptions } from '../../functions/core/access';
 import type { ApiKeyStore } from '../../functions/core/api-keys';
 import { type ConcordConfig, parseConfig } from '../../functions/core/config';
 import { createApiKey } from '../../functions/core/key-admin';
@@ -50,9 +51,10 @@ export const defaultConfig = (): ConcordConfig =>
  *
  * @param options.config the collection configuration; default: concord.config.json
  * @param options.quota the key's requests per rate window; default: high enough never to matter
+ * @param options.access the admission's clock and settings; default: the real ones
  */
 export const startApi = async (
-  options: { config?: ConcordConfig; quota?: number } = {},
+  options: { config?: ConcordConfig; quota?: number; access?: Omit<AccessOptions, 'keys'> } = {},
 ): Promise<TestApi> => {
   const tableName = await createTestTable();
   const client = testDocumentClient();
@@ -68,7 +70,12 @@ export const startApi = async (
     name: 'test',
   });
   const store = createDynamoItemStore({ client, tableName });
-  const handler = createHttpHandler({ config, store, keys });
+  const handler = createHttpHandler({
+    config,
+    store,
+    keys,
+    ...(options.access ? { access: options.access } : {}),
+  });
   const server = await createLocalServer({ handler, host: '127.0.0.1', port: 0 });
   return {
     baseUrl: server.url,
