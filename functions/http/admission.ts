@@ -21,9 +21,13 @@ export const scopeOf = (route: Pick<Route, 'method'>): Scope =>
 /** Keyed by the event object itself: nothing a client sends can set it. */
 const admissions = new WeakMap<APIGatewayProxyEventV2, Admission>();
 
+/** How a request was admitted (principal, rate state, round trips); undefined on public routes. */
+export const admissionOf = (event: APIGatewayProxyEventV2): Admission | undefined =>
+  admissions.get(event);
+
 /** The principal an admitted request acts for; undefined on public routes. */
 export const principalOf = (event: APIGatewayProxyEventV2): Principal | undefined =>
-  admissions.get(event)?.principal;
+  admissionOf(event)?.principal;
 
 export const admission = (access: AccessService): Middleware => {
   const finish = async (
