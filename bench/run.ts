@@ -2,53 +2,75 @@
  * `npm run bench`: starts one in-memory DynamoDB Local, runs every
  * benchmark against it and prints Markdown (also written to bench/results/).
  *
- * `npm run bench -- --calls` runs only the calls-per-operation table (a few
- * seconds; bench/results/calls.md); `--items` the items benchmark without
- * the contention runs (bench/results/items.md).
+ * `BENCH_ONLY=calls,items,contention,cold-start` (any of them,
+ * comma-separated) runs only those; the others' result files are left as
+ * they are. `npm run bench -- --calls` and `-- --items` are short for
+ * `BENCH_ONLY=calls` and `BENCH_ONLY=items`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { startDynamoLocal } from '../local/dynamo-local';
 import { startBenchHandler } from './bench-handler';
 import { measureCalls } from './calls';
+import { runColdStartBench } from './cold-start';
 import { runContentionBench } from './contention';
 import { runItemsBench } from './items';
 
-const only = process.argv.includes('--calls')
-  ? 'calls'
-  : process.argv.includes('--items')
-    ? 'items'
-    : undefined;
+const BENCHES = ['calls', 'items', 'contention', 'cold-start'] as const;
+type Bench = (typeof BENCHES)[number];
+
+const selected = (): Set<Bench> => {
+  const flag = BENCHES.find((name) => process.argv.includes(`--${name}`));
+  const only = flag ?? process.env.BENCH_ONLY?.trim();
+  if (!only) return new Set(BENCHES);
+  const names = only.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !BENCHES.includes(name as Bench));
+  if (unknown.length > 0) {
+    throw new Error(`BENCH_ONLY: unknown ${unknown.join(', ')}; choose from ${BENCHES.join(', ')}`);
+  }
+  return new Set(names as Bench[]);
+};
+
+const write = (file: string, text: string) => {
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL(`./results/${file}`, import.meta.url), text);
+};
 
 const main = async () => {
+  const run = selected();
+  const header = [
+    `# Concord benchmarks`,
+    '',
+    `Run ${new Date().toISOString()} on Node ${process.version}, ${cpus().length} cores, DynamoDB Local (in-memory).`,
+    '',
+  ].join('\n');
+  if (run.has('cold-start')) {
+    const coldStart = await runColdStartBench();
+    write('cold-start.md', `${header}\n## Cold start\n\n${coldStart.markdown}`);
+    console.log(`## Cold start\n\n${coldStart.markdown}`);
+  }
+  if (!run.has('calls') && !run.has('items') && !run.has('contention')) return;
   const dynamo = await startDynamoLocal();
   try {
-    const header = [
-      `# Concord benchmarks`,
-      '',
-      `Run ${new Date().toISOString()} on Node ${process.version}, ${cpus().length} cores, DynamoDB Local (in-memory).`,
-      '',
-    ].join('\n');
-    mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-    if (only === 'calls') {
+    if (run.has('calls')) {
       const bench = await startBenchHandler(dynamo.endpoint);
       const report = `${header}\n## Items API\n\n${await measureCalls(bench)}\n`;
       bench.close();
-      writeFileSync(new URL('./results/calls.md', import.meta.url), report);
+      write('calls.md', report);
       console.log(report);
-      return;
     }
-    const items = await runItemsBench(dynamo.endpoint);
-    const report = `${header}\n## Items API\n\n${items.markdown}`;
-    writeFileSync(new URL('./results/items.md', import.meta.url), report);
-    console.log(report);
-    if (only === 'items') return;
-
-    const contention = await runContentionBench(dynamo.endpoint);
-    const contentionReport = `${header}\n## Contention on one document\n\n${contention.markdown}`;
-    writeFileSync(new URL('./results/contention.md', import.meta.url), contentionReport);
-    writeFileSync(new URL('./results/contention.svg', import.meta.url), contention.svg);
-    console.log(`## Contention on one document\n\n${contention.markdown}`);
+    if (run.has('items')) {
+      const items = await runItemsBench(dynamo.endpoint);
+      const report = `${header}\n## Items API\n\n${items.markdown}`;
+      write('items.md', report);
+      console.log(report);
+    }
+    if (run.has('contention')) {
+      const contention = await runContentionBench(dynamo.endpoint);
+      write('contention.md', `${header}\n## Contention on one document\n\n${contention.markdown}`);
+      write('contention.svg', contention.svg);
+      console.log(`## Contention on one document\n\n${contention.markdown}`);
+    }
   } finally {
     await dynamo.stop();
   }

@@ -1,4 +1,6 @@
 import { type CallScope, openScope } from './call-scope.js';
+import { ConflictError } from './errors.js';
+import { LastSeen } from './last-seen.js';
 import { runWithLock } from './lock-loop.js';
 import { toLease, toPage, toVersioned, toWriteResult } from './representation.js';
 import {
@@ -54,6 +56,7 @@ export class ConcordClient {
   readonly #timeoutMs: number;
   readonly #random: () => number;
   readonly #sleep: SleepFn;
+  readonly #lastSeen = new LastSeen();
 
   constructor(options: ConcordClientOptions) {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -169,6 +172,10 @@ export class ConcordClient {
    * `maxAttempts` PUTs it rejects with the last `ConflictError`. `mutate` must
    * be pure: it may run several times. `id` and `version` in its result are
    * ignored. `timeoutMs` bounds the whole loop.
+   *
+   * When this client has updated the document before, it starts from the
+   * newest state it saw then instead of a GET: if that is still current, the
+   * update is one request; if not, the refusal carries the current state.
    */
   update<T extends object = JsonObject>(
     collection: string,
@@ -185,20 +192,34 @@ export class ConcordClient {
     };
     return this.#scoped(options, (scope) => {
       const send = (spec: RequestSpec) => this.#transport.send(spec, scope);
+      const seen = this.#lastSeen;
+      const key = JSON.stringify([collection, id]);
+      let start = seen.get<T>(key);
       const steps = {
-        read: async () => readCurrent<T>(await send(getSpec(collection, id))),
-        write: async (doc: T, ifMatch: string, attempt: number) =>
-          toWriteResult<T>(
-            await send(
-              replaceSpec(collection, id, doc, {
-                ifMatch,
-                ...(options.lockToken !== undefined ? { lockToken: options.lockToken } : {}),
-                ...(options.idempotencyKey !== undefined
-                  ? { idempotencyKey: `${options.idempotencyKey}.${attempt}` }
-                  : {}),
-              }),
-            ),
-          ),
+        read: async () => {
+          if (start) {
+            const known = start;
+            start = undefined;
+            return known;
+          }
+          return seen.remember(key, readCurrent<T>(await send(getSpec(collection, id))));
+        },
+        write: async (doc: T, ifMatch: string, attempt: number) => {
+          try {
+            const spec = replaceSpec(collection, id, doc, {
+              ifMatch,
+              ...(options.lockToken !== undefined ? { lockToken: options.lockToken } : {}),
+              ...(options.idempotencyKey !== undefined
+                ? { idempotencyKey: `${options.idempotencyKey}.${attempt}` }
+                : {}),
+            });
+            return seen.remember(key, toWriteResult<T>(await send(spec)));
+          } catch (error) {
+            if (error instanceof ConflictError && error.current) seen.remember(key, error.current);
+            else seen.forget(key);
+            throw error;
+          }
+        },
         wait: (ms: number) => this.#sleep(ms, scope.signal),
       };
       return runUpdate<T>(steps, mutate, policy);

@@ -1,15 +1,18 @@
 /**
  * API keys: what a key is, how it is stored (a hash only) and the storage
- * port that admits a request. Authentication and rate limiting are one
- * conditional write on the key's own record, so together they cost one
- * DynamoDB call and hold across any number of Lambda instances.
+ * port that hands out rate-limit tokens. Authentication and rate limiting are
+ * one conditional write on the key's own record, so they hold across any
+ * number of Lambda instances; an instance claims tokens in blocks, so that
+ * write is rare (see access.ts).
  *
  * Rate limiting is GCRA (the generic cell rate algorithm, a token bucket
  * kept as one timestamp): a key may make `quota` requests per `windowSeconds`,
  * spaced by `interval`, and may burst up to its whole quota. `tat` is the
  * theoretical arrival time of the next request; a request is admitted when
  * `tat - tolerance <= now`, kept here as `allowAt` so that DynamoDB can
- * compare it without arithmetic in the condition.
+ * compare it without arithmetic in the condition. Claiming n tokens at once
+ * moves `tat` to `max(tat, now) + n × interval`, and is allowed while that is
+ * at most `now + tolerance + interval`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -49,6 +52,69 @@ export const rateParameters = (quota: number, windowSeconds: number) => {
   return { windowSeconds, intervalMs, intervalLessToleranceMs: intervalMs - toleranceMs };
 };
 
+/** What GCRA needs of a key: its quota, window and the two derived intervals. */
+export type KeyRate = Pick<
+  ApiKeyRecord,
+  'quota' | 'windowSeconds' | 'intervalMs' | 'intervalLessToleranceMs'
+>;
+
+/** How far `tat` may run ahead of now: `(quota - 1) × interval`, so the whole quota may burst. */
+const toleranceOf = (rate: KeyRate): number => rate.intervalMs - rate.intervalLessToleranceMs;
+
+/**
+ * Tokens the key's record can grant at `now`: the most n for which
+ * `max(tat, now) + n × interval <= now + tolerance + interval`, 0 to quota.
+ */
+export const availableTokens = (rate: KeyRate, tat: number, now: number): number => {
+  const room = now + toleranceOf(rate) + rate.intervalMs - Math.max(tat, now);
+  // The epsilon absorbs binary rounding of intervals such as 60000 / 7.
+  return Math.max(0, Math.min(rate.quota, Math.floor(room / rate.intervalMs + 1e-9)));
+};
+
+/** When the key's record grants its next token (`allowAt`). */
+export const nextTokenAt = (rate: KeyRate, tat: number): number => tat - toleranceOf(rate);
+
+/**
+ * A claim of n tokens in one write, from the side of GCRA's max(tat, now)
+ * the instance last saw. A `tat` seen ahead of now stays ahead (it never moves
+ * back), so the busy side needs no exact knowledge of it: "the record has n
+ * tokens now" is `allowAt <= now - (n - 1) × interval`, and the write adds
+ * n intervals to whatever `tat` is. A `tat` seen behind now may have been
+ * moved ahead since; the idle write then fails and says so.
+ */
+export interface BlockClaim {
+  readonly side: 'idle' | 'busy';
+  readonly now: number;
+  /** n × interval: how far the claim moves `tat`. */
+  readonly spanMs: number;
+  /** Idle: `allowAt` after the claim. Busy: the latest `allowAt` that still leaves n tokens now. */
+  readonly allowAt: number;
+  /** The rate the claim was computed with: the write is refused if the record's differs. */
+  readonly intervalMs: number;
+  readonly intervalLessToleranceMs: number;
+}
+
+/** The claim of `n` tokens at `now` (n may be 0: a write that only confirms the key). */
+export const blockClaim = (rate: KeyRate, seenTat: number, now: number, n: number): BlockClaim => {
+  const spanMs = n * rate.intervalMs;
+  const { intervalMs, intervalLessToleranceMs } = rate;
+  return seenTat > now
+    ? {
+        side: 'busy',
+        now,
+        spanMs,
+        allowAt: now - (n - 1) * intervalMs,
+        ...{ intervalMs, intervalLessToleranceMs },
+      }
+    : {
+        side: 'idle',
+        now,
+        spanMs,
+        allowAt: now + spanMs - toleranceOf(rate),
+        ...{ intervalMs, intervalLessToleranceMs },
+      };
+};
+
 export interface Principal {
   readonly tenant: string;
   readonly keyId: string;
@@ -76,21 +142,23 @@ export class KeyConditionFailedError extends Error {
 }
 
 /**
- * The storage port for API keys. Every admission is one conditional write;
- * GCRA's `max(tat, now)` becomes two writes, one per side of the max, and
- * the caller picks the likely one first.
+ * The storage port for API keys. Every admission write is conditional on the
+ * key existing and not being revoked, returns the record after it, and, when
+ * its condition fails, throws {@link KeyConditionFailedError} with the record
+ * as it was.
  */
 export interface ApiKeyStore {
   /**
-   * Admits a request to an idle key (`tat <= now`): `tat = now + interval`.
-   * Needs the key to exist and not be revoked. Returns the record after.
+   * One token from an idle key (`tat <= now`): `tat = now + interval`. With
+   * {@link admitBusy} it needs nothing known about the key: one of the two
+   * holds whatever the key's state, so an instance that has never seen the
+   * key sends both at once.
    */
   admitIdle(hash: string, now: number): Promise<ApiKeyRecord>;
-  /**
-   * Admits a request to a busy key (`tat > now`, `allowAt <= now`):
-   * `tat += interval`. Needs the key to exist and not be revoked.
-   */
+  /** One token from a busy key (`tat > now`, `allowAt <= now`): `tat += interval`. */
   admitBusy(hash: string, now: number): Promise<ApiKeyRecord>;
+  /** A block of tokens computed from a known state; see {@link BlockClaim}. */
+  claimBlock(hash: string, claim: BlockClaim): Promise<ApiKeyRecord>;
   /** Stores a new key unless one with this hash exists; tells whether it stored it. */
   create(hash: string, record: ApiKeyRecord): Promise<boolean>;
   list(): Promise<ApiKeyRecord[]>;

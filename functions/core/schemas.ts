@@ -3,7 +3,8 @@
  * once when the configuration loads; a schema that does not compile is a
  * configuration error, never a request error.
  */
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import * as nodeModule from 'node:module';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { CollectionConfig } from './config';
 import { ConfigError } from './config';
 import { escapePointer } from './documents';
@@ -14,12 +15,29 @@ export type DocumentValidator = (body: JsonObject) => void;
 
 const noValidation: DocumentValidator = () => {};
 
+type AjvModule = typeof import('ajv/dist/2020.js');
+let ajvModule: AjvModule | undefined;
+
+/**
+ * Ajv is about a quarter of the Lambda bundle, and most deployments declare
+ * no schema: it is loaded the first time a collection has one. In the esbuild
+ * bundle the plain `require` is esbuild's own (the module is inside the bundle
+ * and runs only when called); under Node's ES modules there is no `require`.
+ */
+const loadAjv = (): AjvModule => {
+  ajvModule ??=
+    typeof require === 'function'
+      ? (require('ajv/dist/2020.js') as AjvModule)
+      : (nodeModule.createRequire(import.meta.url)('ajv/dist/2020.js') as AjvModule);
+  return ajvModule;
+};
+
 /** Compiles a collection's schema into a validator that throws {@link ValidationError}. */
 export const compileValidator = (
   collection: Pick<CollectionConfig, 'name' | 'schema'> & Partial<CollectionConfig>,
 ): DocumentValidator => {
   if (!collection.schema) return noValidation;
-  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  const ajv = new (loadAjv().Ajv2020)({ allErrors: true, strict: false });
   let validate: ValidateFunction;
   try {
     validate = ajv.compile(collection.schema);

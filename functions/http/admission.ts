@@ -1,8 +1,9 @@
 /**
  * Authentication, rate limiting and scopes for every route that needs an
  * API key, in each function rather than in an API Gateway authorizer: the
- * admission is one conditional write whose result (tenant, rate state) the
- * handler needs, and an authorizer's cache would delay revocation.
+ * handler needs the result (tenant, rate state), an authorizer would be a
+ * second invocation, and the function's own cache of the key is bounded by
+ * the admission's freshness, which an authorizer's result cache is not.
  */
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -20,15 +21,21 @@ export const scopeOf = (route: Pick<Route, 'method'>): Scope =>
 /** Keyed by the event object itself: nothing a client sends can set it. */
 const admissions = new WeakMap<APIGatewayProxyEventV2, Admission>();
 
+/** How a request was admitted (principal, rate state, round trips); undefined on public routes. */
+export const admissionOf = (event: APIGatewayProxyEventV2): Admission | undefined =>
+  admissions.get(event);
+
 /** The principal an admitted request acts for; undefined on public routes. */
 export const principalOf = (event: APIGatewayProxyEventV2): Principal | undefined =>
-  admissions.get(event)?.principal;
+  admissionOf(event)?.principal;
 
 export const admission = (access: AccessService): Middleware => {
-  const addRateHeaders = async (
+  const finish = async (
     request: middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>,
   ) => {
     const admitted = admissions.get(request.event);
+    // A claim for later requests ran alongside this one; it ends before this request does.
+    if (admitted?.pending) await admitted.pending;
     if (!admitted || !request.response) return;
     request.response = {
       ...request.response,
@@ -42,7 +49,7 @@ export const admission = (access: AccessService): Middleware => {
       const admitted = await access.admit(request.event.headers?.authorization, scopeOf(route));
       admissions.set(request.event, admitted);
     },
-    after: addRateHeaders,
-    onError: addRateHeaders,
+    after: finish,
+    onError: finish,
   };
 };

@@ -9,7 +9,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import { createAccessService } from '../core/access';
+import { type AccessOptions, createAccessService } from '../core/access';
 import type { ApiKeyStore } from '../core/api-keys';
 import type { ConcordConfig } from '../core/config';
 import {
@@ -48,6 +48,8 @@ export interface AppDependencies {
   readonly corsOrigins?: readonly string[];
   /** Receives one record per request (logs, metrics); nothing is recorded without one. */
   readonly observer?: RequestObserver;
+  /** The admission's clock and settings; the defaults when absent. */
+  readonly access?: Omit<AccessOptions, 'keys'>;
 }
 
 /** No tenant's data lives here: what a public route would see if it asked. */
@@ -94,10 +96,11 @@ export const createHttpHandler = ({
   keys,
   corsOrigins,
   observer,
+  access: accessOptions,
 }: AppDependencies): HttpHandler => {
   const items = createItemService({ config, store });
   const leases = createLeaseService({ store, collection: items.assertCollection });
-  const access = createAccessService({ keys });
+  const access = createAccessService({ ...accessOptions, keys });
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(observe(currentRequestStats, observer))
     .use(cors(corsOrigins))

@@ -1,10 +1,10 @@
 /**
- * Pure builders of the API key requests. Admission is one UpdateItem whose
- * condition does authentication (the record exists and is not revoked) and
- * rate limiting (GCRA: the key's `allowAt` has passed) at once.
+ * Pure builders of the API key requests. Every admission write is one
+ * UpdateItem whose condition does authentication (the record exists and is
+ * not revoked) and rate limiting (GCRA) at once, and returns the record.
  */
 import type { PutCommandInput, ScanCommandInput, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { ApiKeyRecord } from '../core/api-keys';
+import type { ApiKeyRecord, BlockClaim } from '../core/api-keys';
 import { API_KEY_PARTITION_PREFIX, API_KEY_SORT_KEY, apiKeyPartition, TABLE_KEYS } from './keys';
 
 export const KEY_ATTRIBUTES = {
@@ -32,7 +32,7 @@ const usable = 'attribute_exists(#pk) AND attribute_not_exists(#revokedAt)';
 const admission = (
   tableName: string,
   hash: string,
-  now: number,
+  values: Record<string, number>,
   update: string,
   condition: string,
   names: Record<string, string>,
@@ -48,7 +48,7 @@ const admission = (
     '#interval': KEY_ATTRIBUTES.intervalMs,
     ...names,
   },
-  ExpressionAttributeValues: { ':now': now },
+  ExpressionAttributeValues: values,
   ReturnValues: 'ALL_NEW',
   ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
 });
@@ -58,7 +58,7 @@ export const buildAdmitIdle = (tableName: string, hash: string, now: number): Up
   admission(
     tableName,
     hash,
-    now,
+    { ':now': now },
     'SET #tat = :now + #interval, #allowAt = :now + #slack',
     '#tat <= :now',
     { '#allowAt': KEY_ATTRIBUTES.allowAt, '#slack': KEY_ATTRIBUTES.intervalLessToleranceMs },
@@ -69,11 +69,50 @@ export const buildAdmitBusy = (tableName: string, hash: string, now: number): Up
   admission(
     tableName,
     hash,
-    now,
+    { ':now': now },
     'SET #tat = #tat + #interval, #allowAt = #allowAt + #interval',
     '#tat > :now AND #allowAt <= :now',
     { '#allowAt': KEY_ATTRIBUTES.allowAt },
   );
+
+/** A claim is refused if the key's rate differs from the one the caller computed the block with. */
+const sameRate = '#interval = :interval AND #slack = :slack';
+
+const rateValues = (claim: BlockClaim) => ({
+  ':now': claim.now,
+  ':span': claim.spanMs,
+  ':allowAt': claim.allowAt,
+  ':interval': claim.intervalMs,
+  ':slack': claim.intervalLessToleranceMs,
+});
+
+/**
+ * A block of n tokens from the side of GCRA's max(tat, now) the caller saw:
+ * an idle key restarts from now; a busy key moves on n intervals, if it has
+ * n tokens now (`allowAt <= now - (n - 1) × interval`, precomputed).
+ */
+export const buildClaimBlock = (
+  tableName: string,
+  hash: string,
+  claim: BlockClaim,
+): UpdateCommandInput =>
+  claim.side === 'idle'
+    ? admission(
+        tableName,
+        hash,
+        rateValues(claim),
+        'SET #tat = :now + :span, #allowAt = :allowAt',
+        `#tat <= :now AND ${sameRate}`,
+        { '#allowAt': KEY_ATTRIBUTES.allowAt, '#slack': KEY_ATTRIBUTES.intervalLessToleranceMs },
+      )
+    : admission(
+        tableName,
+        hash,
+        rateValues(claim),
+        'SET #tat = #tat + :span, #allowAt = #allowAt + :span',
+        `#tat > :now AND #allowAt <= :allowAt AND ${sameRate}`,
+        { '#allowAt': KEY_ATTRIBUTES.allowAt, '#slack': KEY_ATTRIBUTES.intervalLessToleranceMs },
+      );
 
 export const buildCreateKey = (
   tableName: string,

@@ -13,6 +13,7 @@ import {
 import {
   buildAdmitBusy,
   buildAdmitIdle,
+  buildClaimBlock,
   buildCreateKey,
   buildRevoke,
   buildScanKeys,
@@ -69,6 +70,8 @@ export const createDynamoApiKeyStore = ({
       admitting(() => client.send(new UpdateCommand(buildAdmitIdle(tableName, hash, now)))),
     admitBusy: (hash, now) =>
       admitting(() => client.send(new UpdateCommand(buildAdmitBusy(tableName, hash, now)))),
+    claimBlock: (hash, claim) =>
+      admitting(() => client.send(new UpdateCommand(buildClaimBlock(tableName, hash, claim)))),
     async create(hash, record) {
       try {
         await translateFailures(

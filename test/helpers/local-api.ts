@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AccessOptions } from '../../functions/core/access';
 import type { ApiKeyStore } from '../../functions/core/api-keys';
 import { type ConcordConfig, parseConfig } from '../../functions/core/config';
 import type { ItemStore } from '../../functions/core/items-model';
@@ -55,6 +56,7 @@ export const defaultConfig = (): ConcordConfig =>
  *   injected); the returned `client` stays a plain one
  * @param options.wrapStore wraps the DynamoDB item store the handler uses
  * @param options.wrapHandler wraps the HTTP handler the local server calls
+ * @param options.access the admission's clock and settings; default: the real ones
  */
 export const startApi = async (
   options: {
@@ -63,6 +65,7 @@ export const startApi = async (
     storeClient?: DynamoDBDocumentClient;
     wrapStore?: (store: ItemStore) => ItemStore;
     wrapHandler?: (handler: HttpHandler) => HttpHandler;
+    access?: Omit<AccessOptions, 'keys'>;
   } = {},
 ): Promise<TestApi> => {
   const tableName = await createTestTable();
@@ -80,7 +83,12 @@ export const startApi = async (
   });
   const dynamoStore = createDynamoItemStore({ client: options.storeClient ?? client, tableName });
   const store = options.wrapStore ? options.wrapStore(dynamoStore) : dynamoStore;
-  const app = createHttpHandler({ config, store, keys });
+  const app = createHttpHandler({
+    config,
+    store,
+    keys,
+    ...(options.access ? { access: options.access } : {}),
+  });
   const handler = options.wrapHandler ? options.wrapHandler(app) : app;
   const server = await createLocalServer({ handler, host: '127.0.0.1', port: 0 });
   return {

@@ -11,18 +11,18 @@ import {
 } from '../../functions/core/api-keys';
 
 export interface MemoryApiKeyStore extends ApiKeyStore {
-  /** Admission writes made, in order: 'idle' or 'busy'. */
-  readonly writes: Array<'idle' | 'busy'>;
+  /** Admission writes made, in order. */
+  readonly writes: Array<'idle' | 'busy' | 'claim'>;
   record(hash: string): ApiKeyRecord | undefined;
 }
 
 export const createMemoryApiKeyStore = (): MemoryApiKeyStore => {
   const records = new Map<string, ApiKeyRecord>();
-  const writes: Array<'idle' | 'busy'> = [];
+  const writes: Array<'idle' | 'busy' | 'claim'> = [];
 
   const admit = (
     hash: string,
-    kind: 'idle' | 'busy',
+    kind: 'idle' | 'busy' | 'claim',
     holds: (r: ApiKeyRecord) => boolean,
     next: (r: ApiKeyRecord) => Partial<ApiKeyRecord>,
   ): ApiKeyRecord => {
@@ -52,6 +52,24 @@ export const createMemoryApiKeyStore = (): MemoryApiKeyStore => {
         (r) => r.tat > now && r.allowAt <= now,
         (r) => ({ tat: r.tat + r.intervalMs, allowAt: r.allowAt + r.intervalMs }),
       ),
+    claimBlock: async (hash, claim) => {
+      const sameRate = (r: ApiKeyRecord) =>
+        r.intervalMs === claim.intervalMs &&
+        r.intervalLessToleranceMs === claim.intervalLessToleranceMs;
+      return claim.side === 'idle'
+        ? admit(
+            hash,
+            'claim',
+            (r) => r.tat <= claim.now && sameRate(r),
+            () => ({ tat: claim.now + claim.spanMs, allowAt: claim.allowAt }),
+          )
+        : admit(
+            hash,
+            'claim',
+            (r) => r.tat > claim.now && r.allowAt <= claim.allowAt && sameRate(r),
+            (r) => ({ tat: r.tat + claim.spanMs, allowAt: r.allowAt + claim.spanMs }),
+          );
+    },
     async create(hash, record) {
       if (records.has(hash)) return false;
       records.set(hash, record);

@@ -31,7 +31,8 @@ const saved: Record<string, string | undefined> = {};
 let handler: Handler;
 let apiKey: string;
 
-beforeAll(async () => {
+/** Builds the Lambda bundle as the stack does; `config` replaces concord.config.json. */
+const bundle = async (config?: unknown): Promise<string> => {
   const outfile = join(mkdtempSync(join(tmpdir(), 'concord-bundle-')), 'index.mjs');
   await build({
     entryPoints: ['functions/http/lambda.ts'],
@@ -45,7 +46,25 @@ beforeAll(async () => {
     mainFields: [...LAMBDA_BUNDLE.mainFields],
     banner: { js: LAMBDA_BUNDLE.banner },
     logLevel: 'error',
+    plugins: config
+      ? [
+          {
+            name: 'replace-config',
+            setup: (b) => {
+              b.onLoad({ filter: /concord\.config\.json$/ }, () => ({
+                contents: JSON.stringify(config),
+                loader: 'json',
+              }));
+            },
+          },
+        ]
+      : [],
   });
+  return outfile;
+};
+
+beforeAll(async () => {
+  const outfile = await bundle();
   const tableName = await createTestTable();
   const client = testDocumentClient();
   apiKey = (
@@ -61,8 +80,11 @@ beforeAll(async () => {
     saved[name] = process.env[name];
     process.env[name] = value;
   }
-  handler = ((await import(pathToFileURL(outfile).href)) as { handler: Handler }).handler;
+  handler = await load(outfile);
 }, 60_000);
+
+const load = async (outfile: string): Promise<Handler> =>
+  ((await import(pathToFileURL(outfile).href)) as { handler: Handler }).handler;
 
 afterAll(() => {
   for (const [name, value] of Object.entries(saved)) {
@@ -133,4 +155,31 @@ describe('the bundled Lambda handler', () => {
     expect((await invoke('GET', '/v1/openapi.json', { authorization: '' })).statusCode).toBe(200);
     expect((await invoke('GET', '/v1/items', { authorization: '' })).statusCode).toBe(401);
   });
+});
+
+describe('the bundled Lambda handler with a collection schema', () => {
+  it('validates documents with the JSON Schema engine it loads on demand', async () => {
+    const schemaHandler = await load(
+      await bundle({
+        collections: [
+          { name: 'people', schema: { type: 'object', required: ['name'] } },
+          { name: 'items' },
+        ],
+      }),
+    );
+    const saved = handler;
+    handler = schemaHandler;
+    try {
+      const refused = await invoke('POST', '/v1/people', {}, { id: 'nameless' });
+      expect(refused.statusCode).toBe(422);
+      expect(JSON.parse(String(refused.body)).errors).toEqual([
+        { pointer: '/name', message: expect.any(String) },
+      ]);
+      expect((await invoke('POST', '/v1/people', {}, { id: 'ada', name: 'Ada' })).statusCode).toBe(
+        201,
+      );
+    } finally {
+      handler = saved;
+    }
+  }, 60_000);
 });

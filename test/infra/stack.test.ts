@@ -150,6 +150,15 @@ describe('ConcordStack functions', () => {
     }
   });
 
+  it('starts functions without reading source maps', () => {
+    const functions = Object.values(built.template.findResources('AWS::Lambda::Function'));
+    for (const fn of functions as Resource[]) {
+      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> })
+        .Variables;
+      expect(String(variables.NODE_OPTIONS ?? '')).not.toContain('--enable-source-maps');
+    }
+  });
+
   it('sets a retention on every log group', () => {
     const logGroups = Object.values(built.template.findResources('AWS::Logs::LogGroup'));
     // One per function and one for API access logs.

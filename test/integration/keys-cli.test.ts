@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ADMISSION } from '../../functions/core/access';
 import { createHttpHandler } from '../../functions/http/app';
 import { createDynamoApiKeyStore } from '../../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../../functions/store/dynamo-item-store';
@@ -35,11 +36,13 @@ describe('npm run keys', () => {
   it('creates a key shown once, lists it by id and revokes it', async () => {
     const table = await createTestTable();
     const client = testDocumentClient();
+    let skewMs = 0;
     const server = await createLocalServer({
       handler: createHttpHandler({
         config: defaultConfig(),
         store: createDynamoItemStore({ client, tableName: table }),
         keys: createDynamoApiKeyStore({ client, tableName: table }),
+        access: { now: () => Date.now() + skewMs },
       }),
       host: '127.0.0.1',
       port: 0,
@@ -73,6 +76,8 @@ describe('npm run keys', () => {
 
       const revoked = await keys(table, 'revoke', keyId);
       expect(revoked.stdout).toContain(`revoked ${keyId}`);
+      // The server trusts what it learnt of the key for freshMs; then the revocation holds.
+      skewMs += DEFAULT_ADMISSION.freshMs;
       expect((await send(server.url, 'GET', '/v1/items', { headers: auth })).status).toBe(401);
       expect((await keys(table, 'list')).stdout).toMatch(
         new RegExp(`${keyId}.*\\d{4}-\\d\\d-\\d\\dT.*Z\\s*$`, 'm'),

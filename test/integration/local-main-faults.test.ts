@@ -63,6 +63,9 @@ describe('npm start when its DynamoDB Local dies', () => {
       body: JSON.stringify({ note: 'survives the crash' }),
     });
     expect(created.status).toBe(201);
+    // DynamoDB Local acknowledges a transaction a moment before it reaches its
+    // file (see the README's toolchain notes): give it that moment.
+    await new Promise((r) => setTimeout(r, 1_000));
 
     process.kill(javaPid, 'SIGKILL');
     const statuses: number[] = [];

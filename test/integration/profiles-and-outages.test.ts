@@ -1,5 +1,6 @@
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiKeyStore } from '../../functions/core/api-keys';
 import { parseConfig } from '../../functions/core/config';
 import { createApiKey } from '../../functions/core/key-admin';
 import { createHttpHandler } from '../../functions/http/app';
@@ -65,6 +66,7 @@ describe('the strict-HTTP profile', () => {
 describe('a throttled database', () => {
   let server: LocalServer;
   let auth: Record<string, string>;
+  let keys: ApiKeyStore;
   let attempts = 0;
   let throttleKeys = false;
   let throttleItems = false;
@@ -86,7 +88,7 @@ describe('a throttled database', () => {
 
   beforeAll(async () => {
     const tableName = await createTestTable();
-    const keys = createDynamoApiKeyStore({
+    keys = createDynamoApiKeyStore({
       client: throttledClient(() => throttleKeys),
       tableName,
     });
@@ -105,13 +107,13 @@ describe('a throttled database', () => {
   });
   afterAll(() => server.close());
 
-  const expectUnavailable = (answer: Awaited<ReturnType<typeof send>>) => {
+  const expectUnavailable = (answer: Awaited<ReturnType<typeof send>>, calls = 1) => {
     expect(answer.status).toBe(503);
     expect(answer.headers.get('content-type')).toBe(PROBLEM);
     expect(answer.headers.get('retry-after')).toBe('1');
     expect(answer.body).toMatchObject({ type: problemType('unavailable'), retryable: true });
     expect(JSON.stringify(answer.body)).not.toMatch(/Provisioned|throttled/);
-    expect(attempts).toBe(3);
+    expect(attempts).toBe(3 * calls);
   };
 
   it('answers 503 unavailable with Retry-After when document requests stay throttled', async () => {
@@ -133,11 +135,18 @@ describe('a throttled database', () => {
   });
 
   it('answers 503 when admitting the API key meets a throttled table', async () => {
+    // A key this instance has not seen yet: its admission has to ask the table.
+    const { key } = await createApiKey(keys, { tenant: 'busy', scopes: ['read'], quota: 1000 });
+    const fresh = { authorization: `Bearer ${key}` };
     throttleKeys = true;
     attempts = 0;
-    expectUnavailable(await send(server.url, 'GET', `/v1/items/${freshId()}`, { headers: auth }));
+    // The first admission of a key sends both single-token writes at once, 3 attempts each.
+    expectUnavailable(
+      await send(server.url, 'GET', `/v1/items/${freshId()}`, { headers: fresh }),
+      2,
+    );
     throttleKeys = false;
-    const recovered = await send(server.url, 'GET', `/v1/items/${freshId()}`, { headers: auth });
+    const recovered = await send(server.url, 'GET', `/v1/items/${freshId()}`, { headers: fresh });
     expect(recovered.status).toBe(404);
   });
 });

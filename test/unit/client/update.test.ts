@@ -57,6 +57,64 @@ describe('update()', () => {
     expect(delays).toEqual([0.5 * 20]);
   });
 
+  it('starts the next update of a document from its own last write, without a GET', async () => {
+    const server = fakeServer(
+      doc(200, { id: 'c', count: 1, version: 1 }),
+      doc(200, { id: 'c', count: 2, version: 2 }),
+      doc(200, { id: 'c', count: 3, version: 3 }),
+    );
+    const { client } = clientFor(server);
+    await client.update<Counter>('counters', 'c', increment);
+    const second = await client.update<Counter>('counters', 'c', increment);
+    expect(server.calls()).toEqual([
+      'GET /v1/counters/c',
+      'PUT /v1/counters/c',
+      'PUT /v1/counters/c',
+    ]);
+    expect(server.seen[2]?.headers['if-match']).toBe('"2"');
+    expect(JSON.parse(server.seen[2]?.body ?? '')).toEqual({ count: 3 });
+    expect(second.version).toBe(3);
+  });
+
+  it('pays for a stale starting point with the refusal that carries the current state', async () => {
+    const server = fakeServer(
+      doc(200, { id: 'c', count: 1, version: 1 }),
+      doc(200, { id: 'c', count: 2, version: 2 }),
+      // Another client wrote version 3 in between.
+      versionMismatch({ id: 'c', count: 10, version: 3 }),
+      doc(200, { id: 'c', count: 11, version: 4 }),
+    );
+    const { client } = clientFor(server);
+    await client.update<Counter>('counters', 'c', increment);
+    await client.update<Counter>('counters', 'c', increment);
+    expect(server.calls()).toEqual([
+      'GET /v1/counters/c',
+      'PUT /v1/counters/c',
+      'PUT /v1/counters/c',
+      'PUT /v1/counters/c',
+    ]);
+    expect(server.seen.map((r) => r.headers['if-match'])).toEqual([undefined, '"1"', '"2"', '"3"']);
+    expect(JSON.parse(server.seen[3]?.body ?? '')).toEqual({ count: 11 });
+  });
+
+  it('reads again after a failed update that left no current state', async () => {
+    const server = fakeServer(
+      doc(200, { id: 'c', count: 1, version: 1 }),
+      problem(404, 'not-found'),
+      doc(200, { id: 'c', count: 5, version: 7 }),
+      doc(200, { id: 'c', count: 6, version: 8 }),
+    );
+    const { client } = clientFor(server);
+    await expect(client.update<Counter>('counters', 'c', increment)).rejects.toThrow();
+    await client.update<Counter>('counters', 'c', increment);
+    expect(server.calls()).toEqual([
+      'GET /v1/counters/c',
+      'PUT /v1/counters/c',
+      'GET /v1/counters/c',
+      'PUT /v1/counters/c',
+    ]);
+  });
+
   it('handles the strict profile 412 the same way', async () => {
     const server = fakeServer(
       doc(200, { id: 'c', count: 1, version: 1 }),
