@@ -11,10 +11,11 @@ import type {
   Context,
 } from 'aws-lambda';
 import { preflightHeaders } from '../functions/http/cors';
-import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from '../functions/http/problem';
+import { PROBLEM_CONTENT_TYPE } from '../functions/http/problem';
 import { matchRoute } from '../functions/http/route-match';
 import type { Route } from '../functions/http/routes';
 import { toApiGatewayEvent } from './api-gateway-event';
+import { answerRefusedRequests, problemBody } from './refused-requests';
 
 export type LocalHandler = (
   event: APIGatewayProxyEventV2,
@@ -69,15 +70,7 @@ const problem = (
   instance: string,
   headers: Record<string, string> = {},
 ): void => {
-  const body = JSON.stringify({
-    type: `${PROBLEM_TYPE_BASE}${type}`,
-    title,
-    status,
-    detail,
-    instance,
-    // Only a server fault is worth retrying unchanged.
-    retryable: status >= 500,
-  });
+  const body = problemBody({ status, type, title, detail }, instance);
   res.writeHead(status, {
     'content-type': PROBLEM_CONTENT_TYPE,
     'content-length': Buffer.byteLength(body),
@@ -87,9 +80,13 @@ const problem = (
   res.end(body);
 };
 
-/** Reads the body up to `limit` bytes; beyond that drains the rest and returns undefined. */
-const readBody = (req: IncomingMessage, limit: number): Promise<Buffer | undefined> =>
-  new Promise((resolve, reject) => {
+/**
+ * Reads the body up to `limit` bytes; beyond that drains the rest and
+ * answers 'too-large'. 'aborted' when the body never arrived whole (the
+ * client left, or the parser refused it and has answered already).
+ */
+const readBody = (req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> =>
+  new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -97,9 +94,10 @@ const readBody = (req: IncomingMessage, limit: number): Promise<Buffer | undefin
       if (size <= limit) chunks.push(chunk);
       else if (size > MAX_DRAIN_BYTES) req.destroy();
     });
-    req.on('end', () => resolve(size <= limit ? Buffer.concat(chunks) : undefined));
-    req.on('error', reject);
-    req.on('close', () => resolve(size <= limit ? Buffer.concat(chunks) : undefined));
+    req.on('end', () => resolve(size <= limit ? Buffer.concat(chunks) : 'too-large'));
+    req.on('error', () => resolve('aborted'));
+    // After 'end' this changes nothing; before it, a truncated body must not reach a handler.
+    req.on('close', () => resolve(size > limit ? 'too-large' : 'aborted'));
   });
 
 const lambdaContext = (requestId: string): Context => {
@@ -147,6 +145,12 @@ export const createRequestListener = (options: LocalServerOptions) => {
     const requestId = randomUUID();
     res.setHeader('apigw-requestid', requestId);
 
+    // Node would answer this itself, with an empty body (requireHostHeader).
+    if (req.httpVersion === '1.1' && !req.headers.host) {
+      req.resume();
+      const detail = 'an HTTP/1.1 request needs a Host header';
+      return problem(res, 400, 'bad-request', 'Bad request', detail, path, { connection: 'close' });
+    }
     // API Gateway answers CORS preflight itself (corsPreflight), before any route.
     if (method === 'OPTIONS') {
       req.resume();
@@ -178,7 +182,11 @@ export const createRequestListener = (options: LocalServerOptions) => {
     }
 
     const body = await readBody(req, maxBodyBytes);
-    if (!body) {
+    if (body === 'aborted') {
+      res.destroy();
+      return;
+    }
+    if (body === 'too-large') {
       const detail = `request body exceeds ${maxBodyBytes} bytes`;
       return problem(res, 413, 'payload-too-large', 'Payload too large', detail, path, {
         connection: 'close',
@@ -210,13 +218,15 @@ export const createLocalServer = async (options: LocalServerOptions): Promise<Lo
   const { host = '127.0.0.1', port = 3000 } = options;
   const listener = createRequestListener(options);
   const log = options.log ?? ((message, error) => console.error(message, error));
-  const server = createServer((req, res) => {
+  // Missing Host is answered by the listener, as problem+json like the rest.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
     listener(req, res).catch((error: unknown) => {
       log('local server failed to answer:', error);
       if (!res.headersSent) problem(res, 500, 'internal', 'Internal server error', '', '');
       else res.destroy();
     });
   });
+  answerRefusedRequests(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
