@@ -98,7 +98,7 @@ export const renderContentionChart = (series: readonly ChartSeries[]): string =>
 
   const panels: Panel[] = [
     {
-      title: 'goodput relative to N = 1 (same mode)',
+      title: 'goodput relative to N clients on N documents',
       x0: 70,
       value: (p) => p.ratio,
       scale: (v) => v / ratioTop,
