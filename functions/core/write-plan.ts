@@ -12,6 +12,7 @@ import { BadRequestError, PayloadTooLargeError } from './errors';
 import type { HistoryEntry } from './history';
 import type { IdempotencyRecord } from './idempotency';
 import type { ItemKey, JsonObject, LockToken, StoredItem, WriteCondition } from './items-model';
+import type { StagedRecord, StagedResult } from './staged-model';
 
 /** Writes the next version of a document: its body, or a tombstone when `body` is null. */
 export interface DocumentPart {
@@ -74,10 +75,55 @@ export interface HistoryDropPart {
   readonly version: number;
 }
 
-export type PlanPart = DocumentPart | LeasePart | HistoryPart | HistoryDropPart | IdempotencyPart;
+/**
+ * A condition on a document that writes nothing: a transaction's `check`
+ * operation. Refused, it returns the record like a document part.
+ */
+export interface CheckPart {
+  readonly kind: 'check';
+  readonly key: ItemKey;
+  readonly condition: WriteCondition;
+  /**
+   * Refused whatever the record holds: stands in for an operation already
+   * known to fail, so the request still tells how every other one fares.
+   */
+  readonly never?: true;
+}
+
+/**
+ * Closes a staged transaction with the result of its commit: refused unless
+ * the transaction is still open, unexpired at `now`, and holds exactly
+ * `count` operations (none was added after they were read).
+ */
+export interface StagedClosePart {
+  readonly kind: 'staged-close';
+  readonly tenant: string;
+  readonly txId: string;
+  readonly count: number;
+  /** Epoch milliseconds. */
+  readonly now: number;
+  readonly result: StagedResult;
+  /** Epoch seconds until which the closed record answers a repeated commit. */
+  readonly keepUntil: number;
+}
+
+export type PlanPart =
+  | DocumentPart
+  | LeasePart
+  | HistoryPart
+  | HistoryDropPart
+  | IdempotencyPart
+  | CheckPart
+  | StagedClosePart;
 
 export interface WritePlan {
   readonly parts: readonly PlanPart[];
+  /**
+   * Makes the request itself idempotent where the database supports it (a
+   * TransactWriteItems `ClientRequestToken`): derived from an
+   * Idempotency-Key, a second guard besides the plan's idempotency record.
+   */
+  readonly requestToken?: string;
 }
 
 /** Why one part was refused, with the record as DynamoDB returned it. */
@@ -85,7 +131,9 @@ export type PartRefusal =
   | { readonly kind: 'document'; readonly current: StoredItem | undefined }
   | { readonly kind: 'lease'; readonly current: StoredItem | undefined }
   | { readonly kind: 'history' }
-  | { readonly kind: 'idempotency'; readonly record: IdempotencyRecord | undefined };
+  | { readonly kind: 'idempotency'; readonly record: IdempotencyRecord | undefined }
+  | { readonly kind: 'check'; readonly current: StoredItem | undefined }
+  | { readonly kind: 'staged-close'; readonly current: StagedRecord | undefined };
 
 /**
  * Thrown by {@link ItemStore.commit} when a condition failed: nothing was
@@ -128,6 +176,7 @@ const recordOf = (part: PlanPart): string => {
   switch (part.kind) {
     case 'document':
     case 'lease':
+    case 'check':
       return JSON.stringify(['document', ...keyParts(part.key)]);
     case 'history':
       return JSON.stringify(['history', ...keyParts(part.key), part.entry.version]);
@@ -135,6 +184,8 @@ const recordOf = (part: PlanPart): string => {
       return JSON.stringify(['history', ...keyParts(part.key), part.version]);
     case 'idempotency':
       return JSON.stringify(['idempotency', part.tenant, part.record.keyHash]);
+    case 'staged-close':
+      return JSON.stringify(['staged', part.tenant, part.txId]);
   }
 };
 
@@ -148,11 +199,14 @@ const sizeOf = (part: PlanPart): number => {
       return PART_OVERHEAD_BYTES + (part.body ? utf8Length(JSON.stringify(part.body)) : 0);
     case 'lease':
     case 'history-drop':
+    case 'check':
       return PART_OVERHEAD_BYTES;
     case 'history':
       return PART_OVERHEAD_BYTES + utf8Length(JSON.stringify(part.entry.body));
     case 'idempotency':
       return PART_OVERHEAD_BYTES + utf8Length(JSON.stringify(part.record.result));
+    case 'staged-close':
+      return PART_OVERHEAD_BYTES + utf8Length(JSON.stringify(part.result));
   }
 };
 

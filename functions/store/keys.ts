@@ -63,3 +63,8 @@ export const historySortKey = (version: number): string =>
 /** The inverse of {@link historySortKey}. */
 export const versionFromSortKey = (sk: string): number =>
   Number(sk.slice(HISTORY_SORT_PREFIX.length));
+
+/** Staged transactions: one record per transaction, expired by TTL once closed. */
+export const stagedPartition = (tenant: string, txId: string): string =>
+  `T${SEPARATOR}${tenant}${SEPARATOR}TX${SEPARATOR}${txId}`;
+export const STAGED_SORT_KEY = 'TX';
