@@ -10,7 +10,7 @@ import { createCollections, requirePrecondition, storedBody } from './collection
 import type { ConcordConfig } from './config';
 import { createDocumentWriter, type WriteOptions, type WriteResult } from './document-writes';
 import { checkId } from './documents';
-import { BadRequestError, NotFoundError, ValidationError } from './errors';
+import { BadRequestError, NotFoundError } from './errors';
 import {
   type ItemKey,
   type ItemStore,
@@ -21,7 +21,8 @@ import {
   viewOf,
 } from './items-model';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
-import { applyPatch, checkPatch, type Patch } from './patch';
+import { checkPatch, type Patch } from './patch';
+import { patchedBody } from './patched-body';
 import {
   explainCondition,
   type Preconditions,
@@ -183,23 +184,8 @@ export const createItemService = ({
       checkPatch(patch);
       const pre = patch.format === 'merge' ? withBodyVersion(patch.value, id, p) : p;
       requirePrecondition(c, pre);
-      const patched = (current: StoredItem | undefined): JsonObject => {
-        if (!current) throw new NotFoundError(`no document "${id}"`);
-        const result = applyPatch(viewOf(current), patch);
-        if (
-          typeof result === 'object' &&
-          result !== null &&
-          !Array.isArray(result) &&
-          (patch.format === 'json'
-            ? result.id !== id || result.version !== current.version
-            : result.id !== undefined && result.id !== id)
-        ) {
-          throw new ValidationError('"id" and "version" are managed by the server', [
-            { pointer: result.id !== id ? '/id' : '/version', message: 'cannot be changed' },
-          ]);
-        }
-        return storedBody(c, result);
-      };
+      const patched = (current: StoredItem | undefined): JsonObject =>
+        patchedBody(c, id, patch, current);
       // Applied to the version read, and to each newer version a refusal brings
       // back when the client pinned none; never to a version it did not see.
       return writer.write(
