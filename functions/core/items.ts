@@ -47,7 +47,7 @@ export type ReadResult =
   | { readonly status: 'not-modified'; readonly item: ItemView };
 
 /** Reads `id` and `version` from a client document; they must agree with the request. */
-const bodyFields = (value: JsonValue): { id?: string; version?: number } => {
+export const bodyFields = (value: JsonValue): { id?: string; version?: number } => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
   const { id, version } = value;
   if (id !== undefined && typeof id !== 'string')
@@ -65,7 +65,7 @@ const bodyFields = (value: JsonValue): { id?: string; version?: number } => {
  * The preconditions of a write whose body may name its `id` (which must be
  * the path's) and `version` (which acts as If-Match).
  */
-const withBodyVersion = (value: JsonValue, id: string, p: Preconditions): Preconditions => {
+export const withBodyVersion = (value: JsonValue, id: string, p: Preconditions): Preconditions => {
   const fields = bodyFields(value);
   if (fields.id !== undefined && fields.id !== id) {
     throw new BadRequestError('the body "id" differs from the id in the path');

@@ -21,6 +21,7 @@ import {
 import { createItemService } from '../core/items';
 import type { ItemStore } from '../core/items-model';
 import { createLeaseService } from '../core/leases';
+import { createTransactionService } from '../core/transactions';
 import { admission, principalOf } from './admission';
 import {
   createItem,
@@ -33,6 +34,7 @@ import {
 } from './handlers/items';
 import { acquireLock, releaseLock, renewLock } from './handlers/locks';
 import { getOpenApi } from './handlers/openapi';
+import { runTransaction } from './handlers/transactions';
 import { getVersion, listVersions, restoreVersion } from './handlers/versions';
 import { cors, headWithoutBody, problems } from './middleware';
 import { matchRoute } from './route-match';
@@ -61,6 +63,7 @@ const HANDLERS: Record<HandlerName, RouteHandler> = {
   'versions.list': listVersions,
   'versions.get': getVersion,
   'versions.restore': restoreVersion,
+  'transactions.run': runTransaction,
 };
 
 /**
@@ -85,6 +88,7 @@ export type HttpHandler = (
 export const createHttpHandler = ({ config, store, keys }: AppDependencies): HttpHandler => {
   const items = createItemService({ config, store });
   const leases = createLeaseService({ store, collection: items.assertCollection });
+  const transactions = createTransactionService({ config, store });
   const access = createAccessService({ keys });
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(cors())
@@ -97,7 +101,7 @@ export const createHttpHandler = ({ config, store, keys }: AppDependencies): Htt
       const principal = principalOf(event);
       // Public routes never read tenant data; a route that does always has a principal.
       const tenant = principal?.tenant ?? PUBLIC_TENANT;
-      return HANDLERS[route.handler](event, { items, leases, tenant });
+      return HANDLERS[route.handler](event, { items, leases, transactions, tenant });
     });
   return handler as unknown as HttpHandler;
 };

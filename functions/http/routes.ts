@@ -35,6 +35,7 @@ export type HandlerName =
   | 'versions.list'
   | 'versions.get'
   | 'versions.restore'
+  | 'transactions.run'
   | 'openapi.get';
 
 export const routes: readonly Route[] = [
@@ -181,6 +182,14 @@ export const routes: readonly Route[] = [
     group: 'write',
     auth: true,
     summary: "Write a version's content as a new version (If-Match, or If-None-Match: * to revive)",
+  },
+  {
+    method: 'POST',
+    path: '/v1/transactions',
+    handler: 'transactions.run',
+    group: 'write',
+    auth: true,
+    summary: 'Commit creates, replaces, patches, deletes and checks all together or not at all',
   },
 ];
 

@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ItemService } from '../../core/items';
 import type { LeaseService } from '../../core/leases';
 import type { Patch } from '../../core/patch';
+import type { TransactionService } from '../../core/transactions';
 import {
   documentTarget,
   JSON_PATCH_TYPE,
@@ -30,6 +31,7 @@ import {
 export interface RequestScope {
   readonly items: ItemService;
   readonly leases: LeaseService;
+  readonly transactions: TransactionService;
   readonly tenant: string;
 }
 

@@ -166,6 +166,57 @@ describe('problemResponse', () => {
     }
   });
 
+  it('lists every refused operation of a transaction with its reason and members, not retryable', () => {
+    const { statusCode, headers, json } = answer(
+      new TransactionConflictError('2 operations failed', {
+        failures: [
+          {
+            index: 0,
+            op: 'create',
+            collection: 'notes',
+            id: 'a b',
+            error: new AlreadyExistsError('exists', current),
+          },
+          {
+            index: 2,
+            op: 'replace',
+            collection: 'notes',
+            id: 'c',
+            error: new LockHeldError('held', Date.parse('2024-01-01T00:00:30Z'), 30),
+          },
+        ],
+      }),
+    );
+    expect([statusCode, headers?.['retry-after'], json.retryable]).toEqual([409, undefined, false]);
+    expect(json.failed).toEqual([
+      {
+        index: 0,
+        op: 'create',
+        collection: 'notes',
+        id: 'a b',
+        reason: 'already-exists',
+        detail: 'exists',
+        current: { version: 4, etag: '"4"', document: current.document },
+        location: '/v1/notes/a%20b',
+      },
+      {
+        index: 2,
+        op: 'replace',
+        collection: 'notes',
+        id: 'c',
+        reason: 'lock-held',
+        detail: 'held',
+        retryAfter: 30,
+        leaseExpiresAt: '2024-01-01T00:00:30.000Z',
+      },
+    ]);
+  });
+
+  it('locates the problems of a malformed body', () => {
+    const errors = [{ pointer: '/operations', message: 'an array of operations' }];
+    expect(answer(new BadRequestError('x', errors)).json.errors).toEqual(errors);
+  });
+
   it('carries the pointer and state of a failed JSON Patch test', () => {
     const { headers, json } = answer(new PatchTestFailedError('t', current, '/version'));
     expect(headers?.etag).toBe('"4"');
