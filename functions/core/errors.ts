@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'idempotency-key-reused'
   | 'idempotency-in-flight'
   | 'transaction-conflict'
+  | 'transaction-expired'
+  | 'transaction-closed'
   | 'version-is-deletion'
   | 'nothing-to-restore'
   | 'unavailable';
@@ -220,6 +222,29 @@ export class TransactionConflictError extends DomainError {
     super(message, options);
     this.failures = options.failures ?? [];
     this.retryable = this.failures.length === 0;
+  }
+}
+
+/** A staged transaction passed its expiry before it was committed. */
+export class TransactionExpiredError extends DomainError {
+  readonly code = 'transaction-expired';
+  constructor(
+    message: string,
+    /** Epoch milliseconds. */
+    readonly expiresAt: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A staged transaction was committed or aborted already: it takes no more changes. */
+export class TransactionClosedError extends DomainError {
+  readonly code = 'transaction-closed';
+  constructor(
+    message: string,
+    readonly state: 'committed' | 'aborted',
+  ) {
+    super(message);
   }
 }
 

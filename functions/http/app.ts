@@ -21,6 +21,7 @@ import {
 import { createItemService } from '../core/items';
 import type { ItemStore } from '../core/items-model';
 import { createLeaseService } from '../core/leases';
+import { createStagedTransactionService } from '../core/staged-transactions';
 import { createTransactionService } from '../core/transactions';
 import { admission, principalOf } from './admission';
 import {
@@ -34,7 +35,14 @@ import {
 } from './handlers/items';
 import { acquireLock, releaseLock, renewLock } from './handlers/locks';
 import { getOpenApi } from './handlers/openapi';
-import { runTransaction } from './handlers/transactions';
+import {
+  abortStaged,
+  addStaged,
+  beginStaged,
+  commitStaged,
+  getStaged,
+  runTransaction,
+} from './handlers/transactions';
 import { getVersion, listVersions, restoreVersion } from './handlers/versions';
 import { cors, headWithoutBody, problems } from './middleware';
 import { matchRoute } from './route-match';
@@ -64,6 +72,11 @@ const HANDLERS: Record<HandlerName, RouteHandler> = {
   'versions.get': getVersion,
   'versions.restore': restoreVersion,
   'transactions.run': runTransaction,
+  'transactions.begin': beginStaged,
+  'transactions.get': getStaged,
+  'transactions.add': addStaged,
+  'transactions.commit': commitStaged,
+  'transactions.abort': abortStaged,
 };
 
 /**
@@ -89,6 +102,7 @@ export const createHttpHandler = ({ config, store, keys }: AppDependencies): Htt
   const items = createItemService({ config, store });
   const leases = createLeaseService({ store, collection: items.assertCollection });
   const transactions = createTransactionService({ config, store });
+  const staged = createStagedTransactionService({ transactions, store });
   const access = createAccessService({ keys });
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(cors())
@@ -101,7 +115,7 @@ export const createHttpHandler = ({ config, store, keys }: AppDependencies): Htt
       const principal = principalOf(event);
       // Public routes never read tenant data; a route that does always has a principal.
       const tenant = principal?.tenant ?? PUBLIC_TENANT;
-      return HANDLERS[route.handler](event, { items, leases, transactions, tenant });
+      return HANDLERS[route.handler](event, { items, leases, transactions, staged, tenant });
     });
   return handler as unknown as HttpHandler;
 };

@@ -78,6 +78,10 @@ const transactionResults = {
   description: "Committed: each operation's result, in order",
   content: { [JSON_TYPE]: { schema: ref('TransactionResults') } },
 };
+const stagedTransaction = (description: string) => ({
+  description,
+  content: { [JSON_TYPE]: { schema: ref('StagedTransaction') } },
+});
 const transactionAnswers = {
   ...common,
   '409': problem(
@@ -88,6 +92,12 @@ const transactionAnswers = {
   '415': problem('Unsupported media type'),
   '422': problem('Invalid operations: `errors` locates each problem by JSON Pointer'),
 };
+const stagedAnswers = {
+  ...common,
+  '409': problem('transaction-closed: the transaction was committed or aborted'),
+  '410': problem('transaction-expired: the transaction passed its expiry'),
+};
+
 const pageParameters = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE } },
   { name: 'cursor', in: 'query', schema: { type: 'string' } },
@@ -101,6 +111,33 @@ const TRANSACTION_OPERATIONS = {
       content: { [JSON_TYPE]: { schema: ref('TransactionRequest') } },
     },
     responses: { '200': transactionResults, ...transactionAnswers },
+  },
+  'transactions.begin': {
+    requestBody: ttlBody,
+    responses: { '201': stagedTransaction('Begun (Location names it)'), ...common },
+  },
+  'transactions.get': {
+    responses: { '200': stagedTransaction('The staged transaction'), ...common },
+  },
+  'transactions.add': {
+    requestBody: { required: true, content: { [JSON_TYPE]: { schema: ref('Operation') } } },
+    responses: {
+      '200': { description: 'Added: its index and the operation as stored' },
+      ...stagedAnswers,
+      '413': problem('The staged operations no longer fit one record'),
+      '422': problem('Invalid operation, a document named twice, or the transaction is full'),
+    },
+  },
+  'transactions.commit': {
+    responses: {
+      '200': transactionResults,
+      ...stagedAnswers,
+      '409': problem('transaction-conflict (see POST /v1/transactions) or transaction-closed'),
+      '422': problem('An operation no longer passes its collection rules'),
+    },
+  },
+  'transactions.abort': {
+    responses: { '204': { description: 'Aborted (or aborted already)' }, ...stagedAnswers },
   },
 };
 
@@ -248,6 +285,16 @@ const TRANSACTION_SCHEMAS = {
   TransactionResults: {
     type: 'object',
     properties: { results: { type: 'array', items: ref('OperationResult') } },
+  },
+  StagedTransaction: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      state: { type: 'string', enum: ['open', 'committed', 'aborted', 'expired'] },
+      expiresAt: { type: 'string', format: 'date-time' },
+      operations: { type: 'array', items: ref('Operation') },
+      results: { type: 'array', items: ref('OperationResult') },
+    },
   },
 };
 

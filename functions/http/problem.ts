@@ -21,7 +21,9 @@ import {
   PayloadTooLargeError,
   RateLimitedError,
   StateConflictError,
+  TransactionClosedError,
   TransactionConflictError,
+  TransactionExpiredError,
   UnauthorizedError,
   UnavailableError,
   UnsupportedMediaTypeError,
@@ -51,8 +53,10 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
   },
   'version-mismatch': { status: 409, title: 'The document has changed' },
   'transaction-conflict': { status: 409, title: 'A conflict cancelled the write' },
+  'transaction-closed': { status: 409, title: 'The transaction was committed or aborted' },
   'patch-test-failed': { status: 409, title: 'A JSON Patch test failed' },
   'version-is-deletion': { status: 410, title: 'This version is the deletion of the document' },
+  'transaction-expired': { status: 410, title: 'The transaction has expired' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'validation-failed': { status: 422, title: 'The document is not valid' },
@@ -114,6 +118,10 @@ const extensions = (
     });
     return { body: { failed }, headers: {} };
   }
+  if (error instanceof TransactionExpiredError) {
+    return { body: { expiresAt: new Date(error.expiresAt).toISOString() }, headers: {} };
+  }
+  if (error instanceof TransactionClosedError) return { body: { state: error.state }, headers: {} };
   if (error instanceof PayloadTooLargeError) {
     return { body: { limitBytes: error.limitBytes }, headers: {} };
   }

@@ -6,8 +6,8 @@ import { documentTarget, JSON_TYPE, jsonBody, lockTokenOf } from '../request';
 import { jsonResponse, noContent } from '../responses';
 import type { RouteHandler } from './items';
 
-/** The optional `{ "ttlSeconds": n }` body of acquire and renew. */
-const ttlOf = (event: APIGatewayProxyEventV2): number | undefined => {
+/** The optional `{ "ttlSeconds": n }` body of acquire and renew (and of a staged transaction's begin). */
+export const ttlOf = (event: APIGatewayProxyEventV2): number | undefined => {
   if (!event.body) return undefined;
   const { value } = jsonBody(event, [JSON_TYPE]);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -16,7 +16,9 @@ import {
   PayloadTooLargeError,
   PreconditionRequiredError,
   RateLimitedError,
+  TransactionClosedError,
   TransactionConflictError,
+  TransactionExpiredError,
   UnauthorizedError,
   UnavailableError,
   UnsupportedMediaTypeError,
@@ -67,6 +69,8 @@ describe('problemResponse', () => {
     'idempotency-key-reused': [new IdempotencyKeyReusedError('x'), 422],
     'idempotency-in-flight': [new IdempotencyInFlightError('x'), 409],
     'transaction-conflict': [new TransactionConflictError('x'), 409],
+    'transaction-expired': [new TransactionExpiredError('x', 0), 410],
+    'transaction-closed': [new TransactionClosedError('x', 'aborted'), 409],
     'version-is-deletion': [new VersionIsDeletionError('x', 3), 410],
     'nothing-to-restore': [new NothingToRestoreError('x', 3), 422],
     'lock-held': [new LockHeldError('x', Date.parse('2024-01-01T00:00:30Z'), 30), 409],
@@ -210,6 +214,13 @@ describe('problemResponse', () => {
         leaseExpiresAt: '2024-01-01T00:00:30.000Z',
       },
     ]);
+  });
+
+  it('tells when a staged transaction expired, and which way it was closed', () => {
+    expect(
+      answer(new TransactionExpiredError('x', Date.parse('2024-01-01T00:00:00Z'))).json.expiresAt,
+    ).toBe('2024-01-01T00:00:00.000Z');
+    expect(answer(new TransactionClosedError('x', 'committed')).json.state).toBe('committed');
   });
 
   it('locates the problems of a malformed body', () => {
