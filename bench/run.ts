@@ -1,12 +1,24 @@
 /**
  * `npm run bench`: starts one in-memory DynamoDB Local, runs every
  * benchmark against it and prints Markdown (also written to bench/results/).
+ *
+ * `npm run bench -- --calls` runs only the calls-per-operation table (a few
+ * seconds; bench/results/calls.md); `--items` the items benchmark without
+ * the contention runs (bench/results/items.md).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { startDynamoLocal } from '../local/dynamo-local';
+import { startBenchHandler } from './bench-handler';
+import { measureCalls } from './calls';
 import { runContentionBench } from './contention';
 import { runItemsBench } from './items';
+
+const only = process.argv.includes('--calls')
+  ? 'calls'
+  : process.argv.includes('--items')
+    ? 'items'
+    : undefined;
 
 const main = async () => {
   const dynamo = await startDynamoLocal();
@@ -17,11 +29,20 @@ const main = async () => {
       `Run ${new Date().toISOString()} on Node ${process.version}, ${cpus().length} cores, DynamoDB Local (in-memory).`,
       '',
     ].join('\n');
+    mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+    if (only === 'calls') {
+      const bench = await startBenchHandler(dynamo.endpoint);
+      const report = `${header}\n## Items API\n\n${await measureCalls(bench)}\n`;
+      bench.close();
+      writeFileSync(new URL('./results/calls.md', import.meta.url), report);
+      console.log(report);
+      return;
+    }
     const items = await runItemsBench(dynamo.endpoint);
     const report = `${header}\n## Items API\n\n${items.markdown}`;
-    mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
     writeFileSync(new URL('./results/items.md', import.meta.url), report);
     console.log(report);
+    if (only === 'items') return;
 
     const contention = await runContentionBench(dynamo.endpoint);
     const contentionReport = `${header}\n## Contention on one document\n\n${contention.markdown}`;

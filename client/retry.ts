@@ -78,6 +78,8 @@ export function retryDelay(
   }
   // The first request with this key is still running; asking again gets its answer.
   if (error.code === 'idempotency-in-flight') return backoff();
+  // Others kept writing the same records and nothing was written: any method may repeat it.
+  if (error.code === 'transaction-conflict' && error.retryable) return backoff();
   // A lost answer or a 5xx may hide an applied write: only repeat what cannot apply twice.
   if (error instanceof NetworkError || error.status >= 500) {
     return repeatable ? backoff() : undefined;

@@ -25,6 +25,8 @@ export interface CollectionConfig {
   readonly requirePrecondition: boolean;
   /** Version history retention; a version is kept while both rules keep it. */
   readonly history: HistoryRetention;
+  /** Top-level fields whose values are unique within a tenant and collection. */
+  readonly unique?: readonly string[];
 }
 
 export interface RateLimitConfig {
@@ -69,7 +71,33 @@ export class ConfigError extends Error {
   }
 }
 
-const COLLECTION_KEYS = new Set(['name', 'schema', 'requirePrecondition', 'history']);
+const COLLECTION_KEYS = new Set(['name', 'schema', 'requirePrecondition', 'history', 'unique']);
+
+/** Unique field names: they become part of table keys, so no `#` and a bounded length. */
+export const UNIQUE_FIELD_PATTERN = /^[A-Za-z0-9_.$-]{1,64}$/;
+/** Enough for any sane collection; keeps a write's claims and releases far below 100 parts. */
+export const MAX_UNIQUE_FIELDS = 16;
+
+const parseUnique = (raw: unknown, where: string): string[] => {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || raw.length > MAX_UNIQUE_FIELDS) {
+    throw new ConfigError(
+      `${where}.unique must be an array of at most ${MAX_UNIQUE_FIELDS} field names`,
+    );
+  }
+  for (const field of raw) {
+    if (typeof field !== 'string' || !UNIQUE_FIELD_PATTERN.test(field)) {
+      throw new ConfigError(`${where}.unique fields must match ${UNIQUE_FIELD_PATTERN}`);
+    }
+    if (field === 'id' || field === 'version') {
+      throw new ConfigError(`${where}.unique cannot name "${field}": the server manages it`);
+    }
+  }
+  if (new Set(raw).size !== raw.length) {
+    throw new ConfigError(`${where}.unique names a field twice`);
+  }
+  return raw as string[];
+};
 
 const MAX_KEEP_VERSIONS = 10_000;
 const MAX_KEEP_DAYS = 3_650;
@@ -102,7 +130,7 @@ const parseCollection = (raw: unknown, index: number): CollectionConfig => {
   for (const key of Object.keys(raw)) {
     if (!COLLECTION_KEYS.has(key)) throw new ConfigError(`${where} has unknown key "${key}"`);
   }
-  const { name, schema, requirePrecondition, history } = raw;
+  const { name, schema, requirePrecondition, history, unique } = raw;
   if (typeof name !== 'string' || !COLLECTION_PATTERN.test(name)) {
     throw new ConfigError(`${where}.name must match ${COLLECTION_PATTERN}`);
   }
@@ -118,6 +146,7 @@ const parseCollection = (raw: unknown, index: number): CollectionConfig => {
     ...(schema ? { schema } : {}),
     requirePrecondition: requirePrecondition ?? true,
     history: parseHistory(history, where),
+    ...(unique !== undefined ? { unique: parseUnique(unique, where) } : {}),
   };
 };
 

@@ -8,12 +8,18 @@
  * never existed, and when the refusal shows a tombstone instead, tries once
  * more pinned to the tombstone's version. Only where nothing pins the
  * version (If-Match: *, several tags, If-None-Match with tags, an
- * unconditional PUT) or the write needs the current document (a patch) is
- * it read first; when others write in between, the refusal carries their
- * version and the write is tried again on it, a few times.
+ * unconditional PUT) or the write needs what is stored (the document a
+ * patch applies to, the version a restore writes, the old unique values a
+ * write releases) is it read first, together with the idempotency record of
+ * its key; when others write in between, the refusal carries their version
+ * and the write is tried again on it, a few times.
+ *
+ * A refusal is explained part by part: the idempotency record first (a
+ * duplicate is answered with the stored result, never as a conflict with
+ * its own write), then the document, then unique values.
  */
 import type { HistoryRetention } from './config';
-import { NotFoundError, VersionMismatchError } from './errors';
+import { NotFoundError, UniqueViolationError, VersionMismatchError } from './errors';
 import { type HistoryEntry, historyParts, type Operation } from './history';
 import {
   commitOrReplay,
@@ -35,7 +41,14 @@ import {
   type WriteCondition,
 } from './items-model';
 import { explainCondition, type Preconditions } from './preconditions';
-import { checkPlan, type DocumentPart, type PlanPart, PlanRefusedError } from './write-plan';
+import { uniqueParts } from './unique';
+import {
+  checkPlan,
+  type DocumentPart,
+  type PlanPart,
+  PlanRefusedError,
+  type WritePlan,
+} from './write-plan';
 
 export type { Operation };
 
@@ -77,6 +90,8 @@ export interface DocumentWrite {
   readonly readVersion?: number;
   /** The collection's history retention. */
   readonly retention: HistoryRetention;
+  /** The collection's unique fields. */
+  readonly unique?: readonly string[] | undefined;
 }
 
 /** Attempts when the version read (or guessed) keeps being replaced by others. */
@@ -100,10 +115,17 @@ const replayed = (result: IdempotentResult): WriteResult => {
   return { item: result.item, created: result.created, replayed: true };
 };
 
+/** The unique fields a refused plan could not release: another document holds their old value. */
+const heldElsewhere = (error: PlanRefusedError, plan: WritePlan): string[] =>
+  plan.parts.flatMap((part, i) =>
+    part.kind === 'unique-release' && error.refusals[i] ? [part.field] : [],
+  );
+
 export const createDocumentWriter = ({ store, now }: { store: ItemStore; now: () => number }) => ({
   /** Writes one document change as one plan; a refusal becomes the error that explains it. */
   async write(write: DocumentWrite, options: WriteOptions = {}): Promise<WriteResult> {
     const { key, preconditions: p } = write;
+    const unique = write.unique ?? [];
     const idem = options.idempotency;
     const started = now();
     // Every write also respects leases: only the holder writes while one is held.
@@ -111,8 +133,11 @@ export const createDocumentWriter = ({ store, now }: { store: ItemStore; now: ()
       ...write.condition,
       lease: { now: started, ...(options.lockToken ? { token: options.lockToken } : {}) },
     };
-    const readFirst = write.readFirst || write.readVersion !== undefined;
-    const pin = readFirst ? undefined : pinOf(write.condition);
+    const guess = pinOf(write.condition);
+    // Releasing unique values needs the old ones; only a create has none to release.
+    const readFirst =
+      write.readFirst || write.readVersion !== undefined || (unique.length > 0 && guess !== null);
+    const pin = readFirst ? undefined : guess;
     /** The record the write replaces, when known (read, or returned with a refusal). */
     let base: { readonly item: StoredItem | undefined } | undefined;
     let entry: HistoryEntry | undefined;
@@ -129,10 +154,12 @@ export const createDocumentWriter = ({ store, now }: { store: ItemStore; now: ()
       const failure = explainCondition(condition, base.item, p);
       if (failure) throw failure;
     }
+    const skipRelease = new Set<string>();
     for (let attempt = 1; ; attempt++) {
       const expectedVersion = base ? (base.item?.version ?? null) : (pin ?? null);
       const body = write.bodyFor(base?.item, entry);
       const created = base ? !isLive(base.item) : expectedVersion === null;
+      const before = base?.item && !base.item.deleted ? base.item.body : undefined;
       const at = now();
       const written = viewOf({
         id: key.id,
@@ -157,6 +184,7 @@ export const createDocumentWriter = ({ store, now }: { store: ItemStore; now: ()
           write.retention,
           options.keyId,
         ),
+        ...uniqueParts(key, unique, before, body, skipRelease),
       ];
       if (idem) {
         parts.push({
@@ -177,23 +205,40 @@ export const createDocumentWriter = ({ store, now }: { store: ItemStore; now: ()
         if (committed.kind === 'replayed') return replayed(committed.result);
         return { item: written, created };
       } catch (error) {
-        const refused =
-          error instanceof PlanRefusedError ? error.refusalOf(plan, 'document') : undefined;
-        if (!refused) throw error;
-        const current = refused.current;
-        const failure = explainCondition(condition, current, p);
-        if (failure) throw failure;
-        // The client's condition holds: only the pin failed. Someone wrote in
-        // between, or a create met a tombstone. Try again on what is there now.
-        if (attempt >= WRITE_ATTEMPTS) {
-          throw isLive(current) && current
-            ? new VersionMismatchError(
-                `the document kept changing; it is at version ${current.version}`,
-                viewOf(current),
-              )
-            : new NotFoundError('the document changed while it was written');
+        // The idempotency record was judged first (commitOrReplay); then the document.
+        if (!(error instanceof PlanRefusedError)) throw error;
+        const refused = error.refusalOf(plan, 'document');
+        if (refused) {
+          const current = refused.current;
+          const failure = explainCondition(condition, current, p);
+          if (failure) throw failure;
+          // The client's condition holds: only the pin failed. Someone wrote in
+          // between, or a create met a tombstone. Try again on what is there now.
+          if (attempt >= WRITE_ATTEMPTS) {
+            throw isLive(current) && current
+              ? new VersionMismatchError(
+                  `the document kept changing; it is at version ${current.version}`,
+                  viewOf(current),
+                )
+              : new NotFoundError('the document changed while it was written');
+          }
+          base = { item: current };
+          continue;
         }
-        base = { item: current };
+        const taken = error.refusedOf(plan, 'unique-claim');
+        if (taken?.refusal.kind === 'unique-claim') {
+          const { field } = taken.part;
+          throw new UniqueViolationError(
+            `another document holds this value of "${field}"`,
+            field,
+            taken.refusal.owner,
+          );
+        }
+        // An old value another document holds (written before the field was
+        // unique) is not ours to release: leave its guard alone.
+        const held = heldElsewhere(error, plan);
+        if (held.length === 0 || attempt >= WRITE_ATTEMPTS) throw error;
+        for (const field of held) skipRelease.add(field);
       }
     }
   },

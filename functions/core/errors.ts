@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'bad-request'
   | 'not-found'
   | 'already-exists'
+  | 'unique-violation'
   | 'version-mismatch'
   | 'precondition-required'
   | 'patch-test-failed'
@@ -86,6 +87,19 @@ export abstract class StateConflictError extends DomainError {
 
 export class AlreadyExistsError extends StateConflictError {
   readonly code = 'already-exists';
+}
+
+/** Another document of the tenant's collection holds this value of a unique field. */
+export class UniqueViolationError extends DomainError {
+  readonly code = 'unique-violation';
+  constructor(
+    message: string,
+    readonly field: string,
+    /** The id of the document that holds the value (always of the same tenant). */
+    readonly ownerId: string | undefined,
+  ) {
+    super(message);
+  }
 }
 
 export class VersionMismatchError extends StateConflictError {

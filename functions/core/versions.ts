@@ -136,6 +136,7 @@ export const createVersionOperations = ({
           key: { tenant, collection: name, id },
           operation: 'restore',
           retention,
+          unique: c.config.unique,
           condition: writeCondition(p),
           preconditions: p,
           readVersion: version,

@@ -75,6 +75,25 @@ export interface HistoryDropPart {
   readonly version: number;
 }
 
+/** A unique value of one field: its guard record names the document that holds it. */
+export interface UniqueGuard {
+  /** The document that holds (or held) the value; tenant and collection scope the guard. */
+  readonly key: ItemKey;
+  readonly field: string;
+  /** SHA-256 of the value's canonical JSON: bounded key size whatever the value. */
+  readonly valueHash: string;
+}
+
+/** Claims a value for the document: refused while another document holds it. */
+export interface UniqueClaimPart extends UniqueGuard {
+  readonly kind: 'unique-claim';
+}
+
+/** Releases a value the document held: refused when another document holds it. */
+export interface UniqueReleasePart extends UniqueGuard {
+  readonly kind: 'unique-release';
+}
+
 /**
  * A condition on a document that writes nothing: a transaction's `check`
  * operation. Refused, it returns the record like a document part.
@@ -112,6 +131,8 @@ export type PlanPart =
   | LeasePart
   | HistoryPart
   | HistoryDropPart
+  | UniqueClaimPart
+  | UniqueReleasePart
   | IdempotencyPart
   | CheckPart
   | StagedClosePart;
@@ -131,6 +152,7 @@ export type PartRefusal =
   | { readonly kind: 'document'; readonly current: StoredItem | undefined }
   | { readonly kind: 'lease'; readonly current: StoredItem | undefined }
   | { readonly kind: 'history' }
+  | { readonly kind: 'unique-claim' | 'unique-release'; readonly owner: string | undefined }
   | { readonly kind: 'idempotency'; readonly record: IdempotencyRecord | undefined }
   | { readonly kind: 'check'; readonly current: StoredItem | undefined }
   | { readonly kind: 'staged-close'; readonly current: StagedRecord | undefined };
@@ -150,9 +172,20 @@ export class PlanRefusedError extends Error {
     plan: WritePlan,
     kind: K,
   ): Extract<PartRefusal, { kind: K }> | undefined {
-    const index = plan.parts.findIndex((part) => part.kind === kind);
-    const refusal = index >= 0 ? this.refusals[index] : undefined;
-    return refusal as Extract<PartRefusal, { kind: K }> | undefined;
+    return this.refusedOf(plan, kind)?.refusal as Extract<PartRefusal, { kind: K }> | undefined;
+  }
+
+  /** The first refused part of this kind, with its refusal. */
+  refusedOf<K extends PlanPart['kind']>(
+    plan: WritePlan,
+    kind: K,
+  ): { part: Extract<PlanPart, { kind: K }>; refusal: PartRefusal } | undefined {
+    const index = plan.parts.findIndex(
+      (part, i) => part.kind === kind && this.refusals[i] !== undefined,
+    );
+    const refusal = this.refusals[index];
+    const part = plan.parts[index];
+    return refusal && part ? { part: part as Extract<PlanPart, { kind: K }>, refusal } : undefined;
   }
 }
 
@@ -182,6 +215,11 @@ const recordOf = (part: PlanPart): string => {
       return JSON.stringify(['history', ...keyParts(part.key), part.entry.version]);
     case 'history-drop':
       return JSON.stringify(['history', ...keyParts(part.key), part.version]);
+    case 'unique-claim':
+    case 'unique-release': {
+      const { tenant, collection } = part.key;
+      return JSON.stringify(['unique', tenant, collection, part.field, part.valueHash]);
+    }
     case 'idempotency':
       return JSON.stringify(['idempotency', part.tenant, part.record.keyHash]);
     case 'staged-close':
@@ -199,6 +237,8 @@ const sizeOf = (part: PlanPart): number => {
       return PART_OVERHEAD_BYTES + (part.body ? utf8Length(JSON.stringify(part.body)) : 0);
     case 'lease':
     case 'history-drop':
+    case 'unique-claim':
+    case 'unique-release':
     case 'check':
       return PART_OVERHEAD_BYTES;
     case 'history':

@@ -71,7 +71,10 @@ const ttlBody = {
 };
 const lockAnswers = {
   ...common,
-  '409': problem('lock-held (see Retry-After) or lock-lost (a newer lease was taken)'),
+  '409': problem(
+    'lock-held (see Retry-After), lock-lost (a newer lease was taken) or idempotency-in-flight',
+  ),
+  '422': problem('The same Idempotency-Key came with another request'),
 };
 
 const transactionResults = {
@@ -184,14 +187,18 @@ const OPERATIONS: Record<
     },
     responses: { '200': documentBody('Patched'), ...writes },
   },
-  'locks.acquire': { requestBody: ttlBody, responses: { '200': grant, ...lockAnswers } },
+  'locks.acquire': {
+    parameters: [idempotencyKey],
+    requestBody: ttlBody,
+    responses: { '200': grant, ...lockAnswers },
+  },
   'locks.renew': {
-    parameters: [lockToken],
+    parameters: [lockToken, idempotencyKey],
     requestBody: ttlBody,
     responses: { '200': grant, ...lockAnswers },
   },
   'locks.release': {
-    parameters: [lockToken],
+    parameters: [lockToken, idempotencyKey],
     responses: { '204': { description: 'Released' }, ...lockAnswers },
   },
   'items.delete': {

@@ -26,6 +26,7 @@ import {
   TransactionExpiredError,
   UnauthorizedError,
   UnavailableError,
+  UniqueViolationError,
   UnsupportedMediaTypeError,
   ValidationError,
   VersionIsDeletionError,
@@ -45,6 +46,7 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'already-exists': { status: 409, title: 'The document already exists' },
+  'unique-violation': { status: 409, title: 'Another document holds this unique value' },
   'lock-held': { status: 409, title: 'Another client holds a lease on the document' },
   'lock-lost': { status: 409, title: 'The lease of this Lock-Token has ended' },
   'idempotency-in-flight': {
@@ -90,6 +92,15 @@ const extensions = (
     return {
       body: { current: currentState(error.current), location },
       headers: { etag: error.current.etag },
+    };
+  }
+  if (error instanceof UniqueViolationError) {
+    return {
+      body: {
+        field: error.field,
+        ...(error.ownerId !== undefined ? { location: error.ownerId } : {}),
+      },
+      headers: {},
     };
   }
   if (error instanceof VersionMismatchError) {

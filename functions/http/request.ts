@@ -68,6 +68,7 @@ export const idempotencyOf = (event: APIGatewayProxyEventV2): IdempotencyRequest
   if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
     throw new BadRequestError('Idempotency-Key must be 1 to 255 printable ASCII characters');
   }
+  const lockToken = header(event, 'lock-token');
   return {
     key,
     fingerprint: fingerprintOf(
@@ -77,6 +78,8 @@ export const idempotencyOf = (event: APIGatewayProxyEventV2): IdempotencyRequest
       header(event, 'if-match') ?? '',
       header(event, 'if-none-match') ?? '',
       event.body ?? '',
+      // Only when present, so requests without one keep the digest they always had.
+      ...(lockToken !== undefined ? [lockToken] : []),
     ),
   };
 };

@@ -37,6 +37,7 @@ import { toStoredItem } from './records';
 import { sendWithRequestToken } from './request-token';
 import { toStagedRecord } from './staged-requests';
 import type { PlanRequest } from './transact-items';
+import { ownerOf } from './unique-requests';
 
 /** Attempts of one request whose records other transactions keep writing. */
 export const CONFLICT_ATTEMPTS = 4;
@@ -64,6 +65,9 @@ const refusalOf = (part: PlanPart, item: Record<string, unknown> | undefined): P
     case 'history':
     case 'history-drop':
       return { kind: 'history' };
+    case 'unique-claim':
+    case 'unique-release':
+      return { kind: part.kind, owner: ownerOf(item) };
     case 'idempotency':
       return {
         kind: 'idempotency',

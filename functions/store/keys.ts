@@ -64,6 +64,20 @@ export const historySortKey = (version: number): string =>
 export const versionFromSortKey = (sk: string): number =>
   Number(sk.slice(HISTORY_SORT_PREFIX.length));
 
+/**
+ * The guard of one unique value: one partition per tenant, collection,
+ * field and value hash (fixed length, so keys stay small whatever the value).
+ * Field names are configuration, restricted to characters without `#`.
+ */
+export const uniquePartition = (
+  tenant: string,
+  collection: string,
+  field: string,
+  valueHash: string,
+): string =>
+  `${collectionPartition(tenant, collection)}${SEPARATOR}U${SEPARATOR}${field}${SEPARATOR}${valueHash}`;
+export const UNIQUE_SORT_KEY = 'U';
+
 /** Staged transactions: one record per transaction, expired by TTL once closed. */
 export const stagedPartition = (tenant: string, txId: string): string =>
   `T${SEPARATOR}${tenant}${SEPARATOR}TX${SEPARATOR}${txId}`;

@@ -12,6 +12,7 @@ import { idempotencyKey, idempotencyPut } from './idempotency-requests';
 import { buildGetItem, documentUpdate, itemKey, leaseUpdateOf } from './item-requests';
 import { stagedCloseUpdate } from './staged-requests';
 import { type PlanRequest, requestOf, type WriteAction } from './transact-items';
+import { guardDelete, guardPut } from './unique-requests';
 
 /** The wire action of one part. */
 export const actionOf = (tableName: string, part: PlanPart): WriteAction => {
@@ -24,6 +25,10 @@ export const actionOf = (tableName: string, part: PlanPart): WriteAction => {
       return { Put: historyPut(tableName, part) };
     case 'history-drop':
       return { Delete: historyDelete(tableName, part) };
+    case 'unique-claim':
+      return { Put: guardPut(tableName, part) };
+    case 'unique-release':
+      return { Delete: guardDelete(tableName, part) };
     case 'idempotency':
       return { Put: idempotencyPut(tableName, part) };
     case 'check':

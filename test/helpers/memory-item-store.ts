@@ -4,8 +4,9 @@
  * an independent reading of the storage contract: a plan commits whole or
  * not at all; every refused part is reported with the record as it was; a
  * tombstone counts as absent and versions keep counting after a delete; a
- * version's history entry is written once; an idempotency record is refused
- * until it expires.
+ * version's history entry is written once; a unique value is claimed and
+ * released only by the document that holds it; an idempotency record is
+ * refused until it expires.
  */
 import type { HistoryEntry } from '../../functions/core/history';
 import type { IdempotencyRecord } from '../../functions/core/idempotency';
@@ -24,6 +25,7 @@ import {
   type PartRefusal,
   type PlanPart,
   PlanRefusedError,
+  type UniqueGuard,
   type WritePlan,
 } from '../../functions/core/write-plan';
 import { createMemoryStagedStore, type MemoryStagedStore } from './memory-staged-store';
@@ -96,6 +98,10 @@ export const createMemoryItemStore = (
   const items = new Map<string, { key: ItemKey; item: StoredItem }>();
   const idempotency = new Map<string, IdempotencyRecord>();
   const history = new Map<string, HistoryEntry>();
+  /** Unique-value guards: the id of the document holding each value. */
+  const guards = new Map<string, string>();
+  const guardKey = ({ key, field, valueHash }: UniqueGuard) =>
+    JSON.stringify([key.tenant, key.collection, field, valueHash]);
   const entryKey = (key: ItemKey, version: number) => JSON.stringify([keyOf(key), version]);
   let commitCount = 0;
   let readCount = 0;
@@ -140,6 +146,14 @@ export const createMemoryItemStore = (
           : undefined;
       case 'history-drop':
         return undefined;
+      case 'unique-claim':
+      case 'unique-release': {
+        const owner = guards.get(guardKey(part));
+        // Free, or this document's already: otherwise another document holds the value.
+        return owner === undefined || owner === part.key.id
+          ? undefined
+          : { kind: part.kind, owner };
+      }
       case 'idempotency': {
         const existing = idempotency.get(recordKey(part.tenant, part.record.keyHash));
         return existing && existing.expiresAt >= part.now
@@ -243,6 +257,8 @@ export const createMemoryItemStore = (
         else if (part.kind === 'history') {
           history.set(entryKey(part.key, part.entry.version), clone(part.entry));
         } else if (part.kind === 'history-drop') history.delete(entryKey(part.key, part.version));
+        else if (part.kind === 'unique-claim') guards.set(guardKey(part), part.key.id);
+        else if (part.kind === 'unique-release') guards.delete(guardKey(part));
         else if (part.kind === 'idempotency') {
           idempotency.set(recordKey(part.tenant, part.record.keyHash), clone(part.record));
         } else if (part.kind === 'staged-close') staged.applyClose(part);

@@ -1,9 +1,10 @@
 /** Lease handlers: acquire, renew and release the lease on one document. */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { BadRequestError } from '../../core/errors';
-import { formatLockToken, type Grant } from '../../core/leases';
-import { documentTarget, JSON_TYPE, jsonBody, lockTokenOf } from '../request';
-import { jsonResponse, noContent } from '../responses';
+import type { LeaseGrant } from '../../core/lease-writes';
+import { formatLockToken } from '../../core/leases';
+import { documentTarget, idempotencyOf, JSON_TYPE, jsonBody, lockTokenOf } from '../request';
+import { jsonResponse, noContent, replayHeaders } from '../responses';
 import type { RouteHandler } from './items';
 
 /** The optional `{ "ttlSeconds": n }` body of acquire and renew (and of a staged transaction's begin). */
@@ -26,7 +27,7 @@ const requiredToken = (event: APIGatewayProxyEventV2) => {
   return token;
 };
 
-const grantResponse = (grant: Grant) => {
+const grantResponse = (grant: LeaseGrant) => {
   const lockToken = formatLockToken(grant.token);
   return jsonResponse(
     200,
@@ -36,23 +37,26 @@ const grantResponse = (grant: Grant) => {
       expiresAt: new Date(grant.expiresAt).toISOString(),
       ttlSeconds: grant.ttlSeconds,
     },
-    { 'lock-token': lockToken },
+    { 'lock-token': lockToken, ...replayHeaders(grant.replayed) },
   );
 };
 
 export const acquireLock: RouteHandler = async (event, { leases, tenant }) => {
   const { collection, id } = documentTarget(event);
-  return grantResponse(await leases.acquire(tenant, collection, id, ttlOf(event)));
+  const options = { idempotency: idempotencyOf(event) };
+  return grantResponse(await leases.acquire(tenant, collection, id, ttlOf(event), options));
 };
 
 export const renewLock: RouteHandler = async (event, { leases, tenant }) => {
   const { collection, id } = documentTarget(event);
   const token = requiredToken(event);
-  return grantResponse(await leases.renew(tenant, collection, id, token, ttlOf(event)));
+  const options = { idempotency: idempotencyOf(event) };
+  return grantResponse(await leases.renew(tenant, collection, id, token, ttlOf(event), options));
 };
 
 export const releaseLock: RouteHandler = async (event, { leases, tenant }) => {
   const { collection, id } = documentTarget(event);
-  await leases.release(tenant, collection, id, requiredToken(event));
-  return noContent();
+  const options = { idempotency: idempotencyOf(event) };
+  const { replayed } = await leases.release(tenant, collection, id, requiredToken(event), options);
+  return noContent(replayHeaders(replayed));
 };

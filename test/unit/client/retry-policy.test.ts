@@ -163,6 +163,25 @@ describe('Idempotency-Key and unknown outcomes', () => {
     expect(server.seen.map((r) => r.headers['idempotency-key'])).toEqual(['k-2', 'k-2']);
   });
 
+  it('retries a write that met other transactions and wrote nothing, even without a key', async () => {
+    const server = fakeServer(
+      problem(409, 'transaction-conflict', { retryable: true }),
+      doc(200, stored),
+    );
+    const { client } = clientFor(server);
+    await client.replace('items', 'a', { name: 'x' }, { ifMatch: 1 });
+    expect(server.seen).toHaveLength(2);
+  });
+
+  it('does not retry a transaction-conflict the server calls final', async () => {
+    const server = fakeServer(problem(409, 'transaction-conflict', { retryable: false }));
+    const { client } = clientFor(server);
+    await expect(client.replace('items', 'a', { name: 'x' }, { ifMatch: 1 })).rejects.toMatchObject(
+      { code: 'transaction-conflict' },
+    );
+    expect(server.seen).toHaveLength(1);
+  });
+
   it('does not retry a PUT without a key after a network error', async () => {
     const server = fakeServer(new TypeError('fetch failed'), doc(200, stored));
     const { client } = clientFor(server);

@@ -60,6 +60,30 @@ describe('parseConfig', () => {
     );
   });
 
+  it('keeps the unique fields a collection declares', () => {
+    const [only] = parseConfig({
+      collections: [{ name: 'a', unique: ['email', 'badge.no'] }],
+    }).collections;
+    expect(only?.unique).toEqual(['email', 'badge.no']);
+  });
+
+  it.each([
+    ['email', 'collections[0].unique must be an array of at most 16 field names'],
+    [
+      Array.from({ length: 17 }, (_, i) => `f${i}`),
+      'collections[0].unique must be an array of at most 16 field names',
+    ],
+    [['a#b'], 'collections[0].unique fields must match /^[A-Za-z0-9_.$-]{1,64}$/'],
+    [[''], 'collections[0].unique fields must match /^[A-Za-z0-9_.$-]{1,64}$/'],
+    [[7], 'collections[0].unique fields must match /^[A-Za-z0-9_.$-]{1,64}$/'],
+    [['id'], 'collections[0].unique cannot name "id": the server manages it'],
+    [['email', 'email'], 'collections[0].unique names a field twice'],
+  ])('refuses the unique fields %j', (unique, message) => {
+    expect(messageOf({ collections: [{ name: 'a', unique }] })).toBe(
+      `invalid Concord configuration: ${message}`,
+    );
+  });
+
   it('fills a partial rate limit from the defaults', () => {
     expect(
       parseConfig({ collections: [{ name: 'a' }], rateLimit: { defaultQuota: 5 } }).rateLimit,

@@ -21,6 +21,7 @@ import {
   TransactionExpiredError,
   UnauthorizedError,
   UnavailableError,
+  UniqueViolationError,
   UnsupportedMediaTypeError,
   ValidationError,
   VersionIsDeletionError,
@@ -59,6 +60,7 @@ describe('problemResponse', () => {
     'not-found': [new NotFoundError('x'), 404],
     'method-not-allowed': [new MethodNotAllowedError('x', ['GET']), 405],
     'already-exists': [new AlreadyExistsError('x', current), 409],
+    'unique-violation': [new UniqueViolationError('x', 'email', 'a b'), 409],
     'version-mismatch': [new VersionMismatchError('x', current), 409],
     'patch-test-failed': [new PatchTestFailedError('x', current, '/version'), 409],
     'payload-too-large': [new PayloadTooLargeError('x', 10), 413],
@@ -149,6 +151,18 @@ describe('problemResponse', () => {
       version: 4,
       etag: '"4"',
       document: { id: 'a b', version: 4, title: 't' },
+    });
+  });
+
+  it('names the field of a unique violation and the document that holds the value', () => {
+    const { statusCode, headers, json } = answer(new UniqueViolationError('taken', 'email', 'a b'));
+    expect(statusCode).toBe(409);
+    expect(headers?.location).toBe('/v1/notes/a%20b');
+    expect(json).toMatchObject({
+      type: 'https://concord.dev/problems/unique-violation',
+      field: 'email',
+      location: '/v1/notes/a%20b',
+      retryable: false,
     });
   });
 

@@ -6,7 +6,9 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../../../functions/core/errors';
+import { fingerprintOf } from '../../../functions/core/idempotency';
 import {
+  idempotencyOf,
   JSON_PATCH_TYPE,
   JSON_TYPE,
   jsonBody,
@@ -106,6 +108,22 @@ describe('preconditionsOf', () => {
 
   it('is empty without them', () => {
     expect(preconditionsOf(event({}))).toEqual({});
+  });
+});
+
+describe('idempotencyOf', () => {
+  const keyed = (headers: Record<string, string>) =>
+    ({
+      ...event({ 'idempotency-key': 'k1', ...headers }, '{}'),
+      requestContext: { http: { method: 'PUT' } },
+    }) as APIGatewayProxyEventV2;
+
+  it('tells requests apart by their Lock-Token, and keeps the digest of requests without one', () => {
+    const plain = idempotencyOf(keyed({}))?.fingerprint;
+    const one = idempotencyOf(keyed({ 'lock-token': '1:aaaaaaaaaaaaaaaaaaaaaaaa' }))?.fingerprint;
+    const two = idempotencyOf(keyed({ 'lock-token': '2:aaaaaaaaaaaaaaaaaaaaaaaa' }))?.fingerprint;
+    expect(new Set([plain, one, two]).size).toBe(3);
+    expect(plain).toBe(fingerprintOf('PUT', '/v1/notes/n1', '', '', '', '{}'));
   });
 });
 
