@@ -15,7 +15,12 @@
  */
 import { createHash } from 'node:crypto';
 import { pinOf, WRITE_ATTEMPTS } from './document-writes';
-import { type OperationFailure, TransactionConflictError, ValidationError } from './errors';
+import {
+  type DomainError,
+  TransactionConflictError,
+  UniqueViolationError,
+  ValidationError,
+} from './errors';
 import {
   commitOrReplay,
   hashIdempotencyKey,
@@ -27,6 +32,7 @@ import {
 } from './idempotency';
 import type { ItemStore, StoredItem, WriteCondition } from './items-model';
 import { explainCondition } from './preconditions';
+import { mergeGuards } from './transaction-guards';
 import type { OperationResult, TransactionResult } from './transaction-model';
 import type { PreparedOperation } from './transaction-operations';
 import {
@@ -36,6 +42,7 @@ import {
   keptChanging,
   refusedWith,
   sizeChecked,
+  uniqueFieldsOf,
 } from './transaction-parts';
 import { checkPlan, type PartRefusal, type PlanPart, PlanRefusedError } from './write-plan';
 
@@ -74,9 +81,17 @@ export const requestTokenOf = (tenant: string, idem: IdempotencyRequest, attempt
     .digest('hex')
     .slice(0, 32);
 
-/** Whether the operation must be pinned to a version read before sending. */
-const readsFirst = (p: PreparedOperation): boolean =>
-  p.op === 'patch' || pinOf(p.condition) === undefined;
+/**
+ * Whether the operation must be pinned to a version read before sending: a
+ * patch applies to the current document, a condition may name no single
+ * version, and a write that may release unique values must know the old ones
+ * (only a create has none).
+ */
+const readsFirst = (p: PreparedOperation): boolean => {
+  const pin = pinOf(p.condition);
+  if (p.op === 'patch' || pin === undefined) return true;
+  return p.op !== 'check' && uniqueFieldsOf(p).length > 0 && pin !== null;
+};
 
 export const createTransactionEngine = ({
   store,
@@ -103,6 +118,8 @@ export const createTransactionEngine = ({
           };
     /** The record each operation replaces, when known (read, or returned with a refusal). */
     const bases = new Map<number, Base>();
+    /** Per operation, unique fields whose old value another document holds. */
+    const skipRelease = operations.map(() => new Set<string>());
     const toRead = operations.filter(readsFirst);
     if (toRead.length > 0) {
       const snapshot = await store.snapshotMany(
@@ -121,8 +138,11 @@ export const createTransactionEngine = ({
 
     for (let attempt = 1; ; attempt++) {
       const at = now();
-      const built = operations.map((p) =>
-        buildOperation(p, conditionOf(p), bases.get(p.index), at, options.keyId),
+      const built = mergeGuards(
+        operations,
+        operations.map((p, i) =>
+          buildOperation(p, conditionOf(p), bases.get(p.index), at, options.keyId, skipRelease[i]),
+        ),
       );
       const issues = built.flatMap((b) => (b.kind === 'invalid' ? b.issues : []));
       if (issues.length > 0) throw new ValidationError('the transaction is not valid', issues);
@@ -130,19 +150,22 @@ export const createTransactionEngine = ({
       // When every operation was read, the read tells every failure: nothing to send.
       if (known.length > 0 && bases.size === operations.length) throw refusedWith(known);
       const parts: PlanPart[] = [];
-      const mains: number[] = [];
+      /** The operation each part belongs to. */
+      const owners: number[] = [];
       const results: OperationResult[] = [];
       for (const [i, b] of built.entries()) {
-        mains.push(parts.length);
-        if (b.kind === 'ready') {
-          parts.push(...b.parts);
-          results.push(b.result);
-        } else {
-          // Known to fail: a check that always fails keeps the transaction from
-          // committing, while the others' conditions are evaluated all the same.
-          const key = operations[i]?.key;
-          if (key) parts.push({ kind: 'check', key, condition: {}, never: true });
-        }
+        const key = operations[i]?.key;
+        // Known to fail: a check that always fails keeps the transaction from
+        // committing, while the others' conditions are evaluated all the same.
+        const own: PlanPart[] =
+          b.kind === 'ready'
+            ? [...b.parts]
+            : key
+              ? [{ kind: 'check', key, condition: {}, never: true }]
+              : [];
+        parts.push(...own);
+        owners.push(...own.map(() => i));
+        if (b.kind === 'ready') results.push(b.result);
       }
       if (idem) {
         const result = { kind: 'transaction', results: sizeChecked(results) } as const;
@@ -166,23 +189,57 @@ export const createTransactionEngine = ({
         if (!(error instanceof PlanRefusedError)) throw error;
         const closing = error.refusalOf(plan, 'staged-close');
         if (closing && options.closing) return options.closing.refused(closing);
-        const refused: OperationFailure[] = [...known];
-        const moved: Array<[PreparedOperation, StoredItem | undefined]> = [];
-        operations.forEach((p, i) => {
-          const refusal = error.refusals[mains[i] ?? -1];
-          if (built[i]?.kind !== 'ready') return;
-          if (refusal?.kind !== 'document' && refusal?.kind !== 'check') return;
+        const failed = new Map<number, DomainError>(known.map((f) => [f.index, f.error]));
+        const moved = new Map<number, StoredItem | undefined>();
+        let released = false;
+        // Documents first: an operation whose own condition failed is explained by it.
+        for (const [i, refusal] of error.refusals.entries()) {
+          const p = operations[owners[i] ?? -1];
+          if (!p || failed.has(p.index)) continue;
+          if (refusal?.kind !== 'document' && refusal?.kind !== 'check') continue;
           const failure = explainCondition(conditionOf(p), refusal.current, p.preconditions);
-          if (failure) refused.push(failureOf(p, failure));
-          else moved.push([p, refusal.current]);
-        });
-        if (refused.length > 0) throw refusedWith(refused);
-        if (moved.length === 0) throw error;
-        // Only pins failed: others wrote in between. Build again on what is there now.
-        if (attempt >= WRITE_ATTEMPTS) {
-          throw refusedWith(moved.map(([p, current]) => failureOf(p, keptChanging(current))));
+          if (failure) failed.set(p.index, failure);
+          else moved.set(p.index, refusal.current);
         }
-        for (const [p, current] of moved) bases.set(p.index, { item: current });
+        for (const [i, refusal] of error.refusals.entries()) {
+          const p = operations[owners[i] ?? -1];
+          const part = parts[i];
+          if (!p || failed.has(p.index) || moved.has(p.index)) continue;
+          if (refusal?.kind === 'unique-claim' && part?.kind === 'unique-claim') {
+            const message = `another document holds this value of "${part.field}"`;
+            failed.set(p.index, new UniqueViolationError(message, part.field, refusal.owner));
+          }
+          // An old value another document holds (written before the field was
+          // unique) is not ours to release: leave its guard alone.
+          if (refusal?.kind === 'unique-release' && part?.kind === 'unique-release') {
+            skipRelease[p.index]?.add(part.field);
+            released = true;
+          }
+        }
+        if (failed.size > 0) {
+          throw refusedWith(
+            [...failed].flatMap(([index, failure]) => {
+              const p = operations[index];
+              return p ? [failureOf(p, failure)] : [];
+            }),
+          );
+        }
+        if (moved.size === 0 && !released) throw error;
+        // Only pins failed: others wrote in between. Build again on what is there now.
+        if (attempt >= WRITE_ATTEMPTS && moved.size === 0) {
+          throw new TransactionConflictError(
+            'the unique values of these documents kept changing; nothing was written, retry',
+          );
+        }
+        if (attempt >= WRITE_ATTEMPTS) {
+          throw refusedWith(
+            [...moved].flatMap(([index, current]) => {
+              const p = operations[index];
+              return p ? [failureOf(p, keptChanging(current))] : [];
+            }),
+          );
+        }
+        for (const [index, current] of moved) bases.set(index, { item: current });
       }
     }
   },

@@ -21,6 +21,7 @@ import { explainCondition } from './preconditions';
 import { MAX_STORED_RESULT_BYTES } from './transaction-limits';
 import type { OperationOutcome, OperationResult } from './transaction-model';
 import type { PreparedOperation } from './transaction-operations';
+import { uniqueParts } from './unique';
 import type { DocumentPart, PlanPart } from './write-plan';
 
 export type BuiltOperation =
@@ -83,6 +84,9 @@ const OUTCOME: Record<Exclude<PreparedOperation['op'], 'check'>, OperationOutcom
   delete: 'deleted',
 };
 
+export const uniqueFieldsOf = (p: PreparedOperation): readonly string[] =>
+  p.collection.config.unique ?? [];
+
 const bodyOf = (p: PreparedOperation, base: Base | undefined): JsonObject | null => {
   if (p.op === 'delete') return null;
   if (p.op === 'patch' && p.patch) return patchedBody(p.collection, p.key.id, p.patch, base?.item);
@@ -101,6 +105,8 @@ export const buildOperation = (
   base: Base | undefined,
   at: number,
   keyId: string | undefined,
+  /** Unique fields whose old value another document holds: not ours to release. */
+  skipRelease: ReadonlySet<string> = new Set(),
 ): BuiltOperation => {
   if (base) {
     const failure = explainCondition(condition, base.item, p.preconditions);
@@ -158,9 +164,11 @@ export const buildOperation = (
     keyId,
   );
   const item = body ? viewOf({ id, version, deleted: false, body, updatedAt: time }) : undefined;
+  const before = isLive(base?.item) ? base?.item.body : undefined;
+  const unique = uniqueParts(p.key, uniqueFieldsOf(p), before, body, skipRelease);
   return {
     kind: 'ready',
-    parts: [document, ...history],
+    parts: [document, ...history, ...unique],
     result: {
       op: p.op,
       outcome: makes ? 'created' : OUTCOME[p.op],

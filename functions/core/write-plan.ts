@@ -87,6 +87,12 @@ export interface UniqueGuard {
 /** Claims a value for the document: refused while another document holds it. */
 export interface UniqueClaimPart extends UniqueGuard {
   readonly kind: 'unique-claim';
+  /**
+   * Another document of the same transaction that releases the value: the
+   * claim takes the guard over from it (one action per guard, as DynamoDB
+   * requires, instead of that document's release plus this claim).
+   */
+  readonly from?: string;
 }
 
 /** Releases a value the document held: refused when another document holds it. */

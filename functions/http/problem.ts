@@ -123,8 +123,9 @@ const extensions = (
     // Each refused operation as the problem it would be alone: reason, detail, its members.
     const failed = error.failures.map(({ index, op, collection, id, error: cause }) => {
       const { body } = extensions(cause);
-      // Where an existing document lives, as a path rather than its bare id.
-      if (typeof body.location === 'string') body.location = documentPath(collection, id);
+      // The document it names (the existing one, or a value's holder) as a path.
+      if (typeof body.location === 'string')
+        body.location = documentPath(collection, body.location);
       return { index, op, collection, id, reason: cause.code, detail: cause.message, ...body };
     });
     return { body: { failed }, headers: {} };

@@ -150,7 +150,9 @@ export const createMemoryItemStore = (
       case 'unique-release': {
         const owner = guards.get(guardKey(part));
         // Free, or this document's already: otherwise another document holds the value.
-        return owner === undefined || owner === part.key.id
+        // A claim may take it over from the document that releases it in the same plan.
+        const from = part.kind === 'unique-claim' ? part.from : undefined;
+        return owner === undefined || owner === part.key.id || owner === from
           ? undefined
           : { kind: part.kind, owner };
       }

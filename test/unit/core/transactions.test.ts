@@ -30,6 +30,7 @@ const config = parseConfig({
       name: 'people',
       schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
     },
+    { name: 'users', unique: ['email'] },
   ],
 });
 const tag = (version: number): EntityTag => ({ weak: false, opaque: String(version) });
@@ -172,6 +173,65 @@ describe('a transaction', () => {
       },
     ]);
     expect((await inner.get(key('a', 'open')))?.body).toEqual({ n: 1, theirs: true, ours: true });
+  });
+});
+
+describe('unique values in a transaction', () => {
+  const user = (id: string) => key(id, 'users');
+
+  it('swaps two values with one claim per guard, each taking over from the other document', async () => {
+    const { inner, store, plans } = interleaved(() => {});
+    const { transactions } = setup(store);
+    await transactions.run(T, [
+      { op: 'create', collection: 'users', id: 'a', document: { email: 'x' } },
+      { op: 'create', collection: 'users', id: 'b', document: { email: 'y' } },
+    ]);
+    await transactions.run(T, [
+      {
+        op: 'replace',
+        collection: 'users',
+        id: 'a',
+        document: { email: 'y' },
+        preconditions: ifMatch(1),
+      },
+      {
+        op: 'replace',
+        collection: 'users',
+        id: 'b',
+        document: { email: 'x' },
+        preconditions: ifMatch(1),
+      },
+    ]);
+    const guards = plans[1]?.parts.flatMap((p) =>
+      p.kind === 'unique-claim'
+        ? [[p.kind, p.key.id, p.from]]
+        : p.kind === 'unique-release'
+          ? [[p.kind, p.key.id]]
+          : [],
+    );
+    expect(guards).toEqual([
+      ['unique-claim', 'a', 'b'],
+      ['unique-claim', 'b', 'a'],
+    ]);
+    // The writes with unique fields read their old values first, in one read.
+    expect(inner.reads()).toBe(1);
+    const taken = await failureOf(
+      transactions.run(T, [{ op: 'create', collection: 'users', document: { email: 'x' } }]),
+    );
+    expect(taken).toEqual([[0, 'unique-violation']]);
+  });
+
+  it('fails the later of two operations claiming one value', async () => {
+    const { transactions, store } = setup();
+    const error = await transactions
+      .run(T, [
+        { op: 'create', collection: 'users', id: 'a', document: { email: 'z' } },
+        { op: 'create', collection: 'users', id: 'b', document: { email: 'z' } },
+      ])
+      .catch((e: unknown) => e);
+    const failure = (error as TransactionConflictError).failures[0];
+    expect([failure?.index, failure?.error.code]).toEqual([1, 'unique-violation']);
+    expect(await store.get(user('a'))).toBeUndefined();
   });
 });
 

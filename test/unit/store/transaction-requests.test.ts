@@ -30,6 +30,7 @@ import {
   stagedCloseUpdate,
   toStagedRecord,
 } from '../../../functions/store/staged-requests';
+import { guardPut } from '../../../functions/store/unique-requests';
 
 const KEY = { tenant: 'acme', collection: 'notes', id: 'n1' };
 const AT = '2024-02-03T04:05:06.000Z';
@@ -116,6 +117,22 @@ describe('buildPlanRequest for transactions', () => {
     expect(buildPlanRequest('items', { parts: plan.parts }).input).not.toHaveProperty(
       'ClientRequestToken',
     );
+  });
+});
+
+describe('guardPut of a value handed over inside a transaction', () => {
+  it('takes the guard over from the document that releases it in the same transaction', () => {
+    const put = guardPut('items', {
+      kind: 'unique-claim',
+      key: KEY,
+      field: 'email',
+      valueHash: 'h',
+      from: 'n0',
+    });
+    expect(put.ConditionExpression).toBe(
+      'attribute_not_exists(#pk) OR #owner = :owner OR #owner = :from',
+    );
+    expect(put.ExpressionAttributeValues).toEqual({ ':owner': 'n1', ':from': 'n0' });
   });
 });
 
