@@ -18,6 +18,7 @@ export {
   type ProblemDetails,
   RateLimitedError,
   TimeoutError,
+  TransactionConflictError,
   UnavailableError,
   ValidationError,
   type ValidationIssue,
@@ -29,4 +30,6 @@ export {
   DEFAULT_RETRY_POLICY,
   parseRetryAfter,
 } from './retry';
+export type * from './transaction-types';
+export { StagedTransaction } from './transactions';
 export type * from './types';
