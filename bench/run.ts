@@ -4,7 +4,8 @@
  *
  * `npm run bench -- --calls` runs only the calls-per-operation table (a few
  * seconds; bench/results/calls.md); `--items` the items benchmark without
- * the contention runs (bench/results/items.md).
+ * the contention runs (bench/results/items.md); `--transactions` only the
+ * transactions benchmark (bench/results/transactions.md).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -13,12 +14,15 @@ import { startBenchHandler } from './bench-handler';
 import { measureCalls } from './calls';
 import { runContentionBench } from './contention';
 import { runItemsBench } from './items';
+import { runTransactionsBench } from './transactions';
 
 const only = process.argv.includes('--calls')
   ? 'calls'
   : process.argv.includes('--items')
     ? 'items'
-    : undefined;
+    : process.argv.includes('--transactions')
+      ? 'transactions'
+      : undefined;
 
 const main = async () => {
   const dynamo = await startDynamoLocal();
@@ -37,6 +41,13 @@ const main = async () => {
       writeFileSync(new URL('./results/calls.md', import.meta.url), report);
       console.log(report);
       return;
+    }
+    if (only === undefined || only === 'transactions') {
+      const transactions = await runTransactionsBench(dynamo.endpoint);
+      const report = `${header}\n## Transactions\n\n${transactions.markdown}`;
+      writeFileSync(new URL('./results/transactions.md', import.meta.url), report);
+      console.log(report);
+      if (only === 'transactions') return;
     }
     const items = await runItemsBench(dynamo.endpoint);
     const report = `${header}\n## Items API\n\n${items.markdown}`;
