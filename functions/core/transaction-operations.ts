@@ -147,10 +147,12 @@ export const prepareOperation = (
  */
 export const prepareOperations = (
   context: PrepareContext,
-  operations: readonly TransactionOperation[],
+  /** Undefined where an operation could not be read at all (its problems in `unreadable`). */
+  operations: readonly (TransactionOperation | undefined)[],
+  unreadable: readonly ValidationIssue[] = [],
   base = '/operations',
 ): PreparedOperation[] => {
-  const issues: ValidationIssue[] = [];
+  const issues: ValidationIssue[] = [...unreadable];
   if (operations.length === 0) {
     issues.push({ pointer: base, message: 'a transaction needs at least one operation' });
   }
@@ -158,6 +160,7 @@ export const prepareOperations = (
   const named = new Map<string, number>();
   let actions = 0;
   operations.forEach((operation, index) => {
+    if (!operation) return;
     const pointer = `${base}/${index}`;
     const ready = prepareOperation(context, operation, index, pointer, issues);
     if (!ready) return;

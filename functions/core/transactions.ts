@@ -8,6 +8,7 @@
 import { ulid } from 'ulid';
 import { createCollections } from './collections';
 import type { ConcordConfig } from './config';
+import type { ValidationIssue } from './errors';
 import type { IdempotencyRequest } from './idempotency';
 import type { ItemStore } from './items-model';
 import { createTransactionEngine } from './transaction-engine';
@@ -28,6 +29,8 @@ export interface TransactionOptions {
   readonly idempotency?: IdempotencyRequest | undefined;
   /** The API key the transaction comes through, for the history entries. */
   readonly keyId?: string | undefined;
+  /** Problems of operations the request layer could not read (those operations are undefined). */
+  readonly unreadable?: readonly ValidationIssue[];
 }
 
 export const createTransactionService = ({
@@ -50,10 +53,10 @@ export const createTransactionService = ({
      */
     async run(
       tenant: string,
-      operations: readonly TransactionOperation[],
+      operations: readonly (TransactionOperation | undefined)[],
       options: TransactionOptions = {},
     ): Promise<TransactionResult> {
-      const prepared = prepareOperations(contextOf(tenant), operations);
+      const prepared = prepareOperations(contextOf(tenant), operations, options.unreadable);
       return engine.execute(tenant, prepared, options);
     },
   };

@@ -16,12 +16,7 @@
  * ```
  */
 import { isPlainObject } from '../core/documents';
-import {
-  BadRequestError,
-  DomainError,
-  ValidationError,
-  type ValidationIssue,
-} from '../core/errors';
+import { BadRequestError, DomainError, type ValidationIssue } from '../core/errors';
 import { etagOf, type JsonValue } from '../core/items-model';
 import { formatLockToken, parseLockToken } from '../core/leases';
 import type { Patch } from '../core/patch';
@@ -127,9 +122,12 @@ export const parseOperation = (
 
 /**
  * Reads `{"operations": [...]}`: 400 when the body is not shaped like a
- * transaction, 422 listing every operation that cannot be read.
+ * transaction. An operation that cannot be read is undefined, its problems
+ * in `issues`, so the domain reports them with its own in one 422.
  */
-export const parseTransactionBody = (value: JsonValue): TransactionOperation[] => {
+export const parseTransactionBody = (
+  value: JsonValue,
+): { operations: (TransactionOperation | undefined)[]; issues: ValidationIssue[] } => {
   if (!isPlainObject(value) || !Array.isArray(value.operations)) {
     throw new BadRequestError('the body must be an object with an "operations" array', [
       { pointer: isPlainObject(value) ? '/operations' : '', message: 'an array of operations' },
@@ -146,8 +144,7 @@ export const parseTransactionBody = (value: JsonValue): TransactionOperation[] =
   const operations = value.operations.map((op, i) =>
     parseOperation(op, `/operations/${i}`, issues),
   );
-  if (issues.length > 0) throw new ValidationError('the transaction is not valid', issues);
-  return operations.filter((op): op is TransactionOperation => op !== undefined);
+  return { operations, issues };
 };
 
 const formatTags = (tags: TagSet): string =>

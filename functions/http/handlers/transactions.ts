@@ -33,7 +33,9 @@ const stagedBody = (view: StagedView) => ({
 
 export const runTransaction: RouteHandler = async (event, { transactions, tenant }) => {
   const { value } = jsonBody(event, [JSON_TYPE]);
-  const result = await transactions.run(tenant, parseTransactionBody(value), {
+  const { operations, issues } = parseTransactionBody(value);
+  const result = await transactions.run(tenant, operations, {
+    unreadable: issues,
     idempotency: idempotencyOf(event),
     keyId: principalOf(event)?.keyId,
   });
