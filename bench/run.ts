@@ -2,10 +2,10 @@
  * `npm run bench`: starts one in-memory DynamoDB Local, runs every
  * benchmark against it and prints Markdown (also written to bench/results/).
  *
- * `BENCH_ONLY=calls,items,contention,cold-start` (any of them,
+ * `BENCH_ONLY=calls,items,transactions,contention,cold-start` (any of them,
  * comma-separated) runs only those; the others' result files are left as
- * they are. `npm run bench -- --calls` and `-- --items` are short for
- * `BENCH_ONLY=calls` and `BENCH_ONLY=items`.
+ * they are. `npm run bench -- --calls` (or `--items`, `--transactions`, …)
+ * is short for `BENCH_ONLY=calls`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -15,8 +15,9 @@ import { measureCalls } from './calls';
 import { runColdStartBench } from './cold-start';
 import { runContentionBench } from './contention';
 import { runItemsBench } from './items';
+import { runTransactionsBench } from './transactions';
 
-const BENCHES = ['calls', 'items', 'contention', 'cold-start'] as const;
+const BENCHES = ['calls', 'items', 'transactions', 'contention', 'cold-start'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const selected = (): Set<Bench> => {
@@ -49,7 +50,9 @@ const main = async () => {
     write('cold-start.md', `${header}\n## Cold start\n\n${coldStart.markdown}`);
     console.log(`## Cold start\n\n${coldStart.markdown}`);
   }
-  if (!run.has('calls') && !run.has('items') && !run.has('contention')) return;
+  if (!['calls', 'items', 'transactions', 'contention'].some((name) => run.has(name as Bench))) {
+    return;
+  }
   const dynamo = await startDynamoLocal();
   try {
     if (run.has('calls')) {
@@ -63,6 +66,12 @@ const main = async () => {
       const items = await runItemsBench(dynamo.endpoint);
       const report = `${header}\n## Items API\n\n${items.markdown}`;
       write('items.md', report);
+      console.log(report);
+    }
+    if (run.has('transactions')) {
+      const transactions = await runTransactionsBench(dynamo.endpoint);
+      const report = `${header}\n## Transactions\n\n${transactions.markdown}`;
+      write('transactions.md', report);
       console.log(report);
     }
     if (run.has('contention')) {

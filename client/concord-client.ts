@@ -17,6 +17,21 @@ import {
   replaceSpec,
 } from './request-specs.js';
 import { abortableSleep, DEFAULT_CONFLICT_BACKOFF, DEFAULT_RETRY_POLICY } from './retry.js';
+import type {
+  BeginOptions,
+  ManyMutator,
+  TransactionOperation,
+  TransactionOptions,
+  TransactionResult,
+} from './transaction-types.js';
+import {
+  beginSpec,
+  runUpdateMany,
+  StagedTransaction,
+  toStagedState,
+  toTransactionResult,
+  transactionSpec,
+} from './transactions.js';
 import { type RawResponse, type RequestSpec, Transport } from './transport.js';
 import type {
   CallOptions,
@@ -224,6 +239,68 @@ export class ConcordClient {
       };
       return runUpdate<T>(steps, mutate, policy);
     });
+  }
+
+  /**
+   * `POST /v1/transactions`: all operations commit together or none does.
+   * Rejects with a `TransactionConflictError` whose `failures` name every
+   * refused operation with its reason and current state. Sends an
+   * `Idempotency-Key` unless disabled, so a retry after a lost answer is safe.
+   */
+  transaction<T extends object = JsonObject>(
+    operations: TransactionOperation[],
+    options: TransactionOptions = {},
+  ): Promise<TransactionResult<T>> {
+    return this.#call(transactionSpec(operations, options), options, toTransactionResult<T>);
+  }
+
+  /**
+   * The transaction analogue of {@link update}: reads every target, calls
+   * `mutate` with their documents, and commits its answer in one transaction
+   * pinned by each target's ETag (an object replaces the document, `null`
+   * deletes it, `undefined` keeps it and checks it is unchanged). When
+   * others changed some of them meanwhile, `mutate` runs again on their
+   * current documents from the refusal (no extra reads), with full-jitter
+   * backoff, up to `maxAttempts` transactions. `mutate` must be pure.
+   */
+  updateMany<T extends object = JsonObject>(
+    targets: Array<{ collection: string; id: string }>,
+    mutate: ManyMutator<T>,
+    options: UpdateOptions = {},
+  ): Promise<TransactionResult<T>> {
+    const policy = {
+      baseDelayMs: options.baseDelayMs ?? DEFAULT_CONFLICT_BACKOFF.baseDelayMs,
+      maxDelayMs: options.maxDelayMs ?? DEFAULT_CONFLICT_BACKOFF.maxDelayMs,
+      maxAttempts: options.maxAttempts ?? DEFAULT_CONFLICT_BACKOFF.maxAttempts,
+      backoff: options.backoff ?? true,
+      random: this.#random,
+    };
+    return this.#scoped(options, (scope) => {
+      const send = (spec: RequestSpec) => this.#transport.send(spec, scope);
+      const steps = {
+        read: () =>
+          Promise.all(
+            targets.map(async ({ collection, id }) =>
+              readCurrent<T>(await send(getSpec(collection, id))),
+            ),
+          ),
+        write: async (operations: TransactionOperation[]) =>
+          toTransactionResult<T>(await send(transactionSpec(operations, {}))),
+        wait: (ms: number) => this.#sleep(ms, scope.signal),
+      };
+      return runUpdateMany<T>(targets, steps, mutate, policy);
+    });
+  }
+
+  /** `POST /v1/transactions/staged`: begins a staged transaction to add operations to. */
+  async beginTransaction(options: BeginOptions = {}): Promise<StagedTransaction> {
+    const state = await this.#call(beginSpec(options.ttlSeconds), options, toStagedState);
+    return this.stagedTransaction(state.id);
+  }
+
+  /** A staged transaction begun earlier (possibly by another process), by its id. */
+  stagedTransaction(id: string): StagedTransaction {
+    return new StagedTransaction(id, (spec, options, read) => this.#call(spec, options, read));
   }
 
   /**

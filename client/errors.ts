@@ -3,6 +3,7 @@
  * answers keep their RFC 9457 problem fields, and errors raised before any
  * answer arrived (network, timeout, abort) use status 0.
  */
+import type { OperationFailure } from './transaction-types.js';
 import type { JsonObject, VersionedDocument } from './types.js';
 
 /** Prefix of every problem `type` the server emits; the rest is the `code`. */
@@ -82,6 +83,22 @@ export class ConflictError<T extends object = JsonObject> extends ConcordError {
     this.pointer = stringOrUndefined(init.problem?.pointer);
     this.location =
       stringOrUndefined(init.problem?.location) ?? init.headers?.get('location') ?? undefined;
+  }
+}
+
+/**
+ * 409 `transaction-conflict`. With `failures`, conditions of the
+ * transaction's operations did not hold: each failure names its operation
+ * with the reason and the current state, and sending the same transaction
+ * again would fail again. Without, other writers kept changing the same
+ * records (`retryable`): sending it again may succeed.
+ */
+export class TransactionConflictError<T extends object = JsonObject> extends ConflictError<T> {
+  readonly failures: readonly OperationFailure<T>[];
+  constructor(init: ConcordErrorInit) {
+    super(init);
+    const raw = init.problem?.failed;
+    this.failures = Array.isArray(raw) ? raw.map((failure) => readFailure<T>(failure)) : [];
   }
 }
 
@@ -180,6 +197,23 @@ export class InvalidResponseError extends ConcordError {}
 
 function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+function readFailure<T extends object>(raw: unknown): OperationFailure<T> {
+  const { index, op, collection, id, reason, detail, current, ...members } = (raw ?? {}) as Record<
+    string,
+    unknown
+  >;
+  return {
+    index: typeof index === 'number' ? index : -1,
+    op: String(op),
+    collection: String(collection),
+    id: String(id),
+    reason: String(reason),
+    detail: stringOrUndefined(detail),
+    current: readCurrent<T>(current),
+    members,
+  };
 }
 
 function readCurrent<T extends object>(raw: unknown): VersionedDocument<T> | undefined {

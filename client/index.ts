@@ -18,6 +18,7 @@ export {
   type ProblemDetails,
   RateLimitedError,
   TimeoutError,
+  TransactionConflictError,
   UnavailableError,
   ValidationError,
   type ValidationIssue,
@@ -29,4 +30,6 @@ export {
   DEFAULT_RETRY_POLICY,
   parseRetryAfter,
 } from './retry.js';
+export type * from './transaction-types.js';
+export { StagedTransaction } from './transactions.js';
 export type * from './types.js';

@@ -12,6 +12,7 @@ import {
   PreconditionRequiredError,
   type ProblemDetails,
   RateLimitedError,
+  TransactionConflictError,
   UnavailableError,
   ValidationError,
 } from './errors.js';
@@ -52,6 +53,8 @@ export function errorFromResponse(
     : fromOpaqueBody(status, headers, bodyText);
   const retryAfterMs = parseRetryAfter(headers.get('retry-after'), now);
 
+  if (status === 409 && init.code === 'transaction-conflict')
+    return new TransactionConflictError(init);
   if (status === 409 || status === 412) return new ConflictError(init);
   if (status === 404) return new NotFoundError(init);
   if (status === 428) return new PreconditionRequiredError(init);

@@ -21,6 +21,8 @@ export interface RequestSpec {
   body?: unknown;
   contentType?: string;
   idempotencyKey?: string | undefined;
+  /** The server makes a repeat of this request harmless (it may be sent again after a lost answer). */
+  repeatable?: boolean;
 }
 
 export interface RawResponse {
@@ -54,7 +56,10 @@ export class Transport {
     const init = this.#init(spec);
     // Only requests that cannot take effect twice may be repeated after an unknown outcome.
     const repeatable =
-      spec.method === 'GET' || spec.method === 'HEAD' || spec.idempotencyKey !== undefined;
+      spec.method === 'GET' ||
+      spec.method === 'HEAD' ||
+      spec.idempotencyKey !== undefined ||
+      spec.repeatable === true;
     const { retry: policy, random } = this.#config;
 
     for (let retry = 0; ; retry++) {

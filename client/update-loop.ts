@@ -50,7 +50,7 @@ function isStaleWrite<T extends object>(error: unknown): error is ConflictError<
  * The path names the document and `If-Match` carries the version, so body
  * copies could only disagree with them; they are left out.
  */
-function withoutSystemFields<T extends object>(document: T): T {
+export function withoutSystemFields<T extends object>(document: T): T {
   const { id: _id, version: _version, ...rest } = document as Record<string, unknown>;
   return rest as T;
 }

@@ -12,8 +12,15 @@ export const TABLE_ACTIONS: Record<FunctionGroup, readonly string[]> = {
   // partitions by a separate, conditioned statement).
   read: ['dynamodb:GetItem', 'dynamodb:Query'],
   // Document writes with their history entries, unique guards, idempotency
-  // records and leases; the reads a patch or an idempotent write needs first.
-  write: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  // records and leases; transactions' condition checks; the reads a patch or
+  // an idempotent write needs first.
+  write: [
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+  ],
   // The API description and unknown routes: no table access at all.
   public: [],
 };

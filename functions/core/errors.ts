@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'idempotency-key-reused'
   | 'idempotency-in-flight'
   | 'transaction-conflict'
+  | 'transaction-expired'
+  | 'transaction-closed'
   | 'version-is-deletion'
   | 'nothing-to-restore'
   | 'unavailable';
@@ -48,6 +50,13 @@ export abstract class DomainError extends Error {
 
 export class BadRequestError extends DomainError {
   readonly code = 'bad-request';
+  constructor(
+    message: string,
+    /** Where in the request body each problem is, when the body is to blame. */
+    readonly errors?: readonly ValidationIssue[],
+  ) {
+    super(message);
+  }
 }
 
 export class NotFoundError extends DomainError {
@@ -205,14 +214,59 @@ export class IdempotencyInFlightError extends DomainError {
   override readonly retryable = true;
 }
 
+/** Why one operation of a transaction was refused, as the error it would get alone. */
+export interface OperationFailure {
+  /** Its position in the transaction. */
+  readonly index: number;
+  readonly op: string;
+  readonly collection: string;
+  readonly id: string;
+  readonly error: DomainError;
+}
+
 /**
- * Other writers kept changing the same records while this write was sent,
- * even after a few jittered retries. Nothing was written; sending the same
- * request again is safe.
+ * Nothing was written. Either other writers kept changing the same records
+ * while this write was sent, even after a few jittered retries (retryable:
+ * the same request may succeed), or, with `failures`, conditions of a
+ * transaction's operations did not hold: each failure says why, with the
+ * current state, and the same request would fail again.
  */
 export class TransactionConflictError extends DomainError {
   readonly code = 'transaction-conflict';
-  override readonly retryable = true;
+  override readonly retryable: boolean;
+  /** Every refused operation, in order; empty when only other writers were in the way. */
+  readonly failures: readonly OperationFailure[];
+  constructor(
+    message: string,
+    options: { cause?: unknown; failures?: readonly OperationFailure[] } = {},
+  ) {
+    super(message, options);
+    this.failures = options.failures ?? [];
+    this.retryable = this.failures.length === 0;
+  }
+}
+
+/** A staged transaction passed its expiry before it was committed. */
+export class TransactionExpiredError extends DomainError {
+  readonly code = 'transaction-expired';
+  constructor(
+    message: string,
+    /** Epoch milliseconds. */
+    readonly expiresAt: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A staged transaction was committed or aborted already: it takes no more changes. */
+export class TransactionClosedError extends DomainError {
+  readonly code = 'transaction-closed';
+  constructor(
+    message: string,
+    readonly state: 'committed' | 'aborted',
+  ) {
+    super(message);
+  }
 }
 
 /** The version asked for is the deletion of the document: it has no content to show. */

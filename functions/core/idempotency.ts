@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { IdempotencyKeyReusedError } from './errors';
 import type { ItemStore, ItemView, LockToken, StoredItem } from './items-model';
+import type { OperationResult } from './transaction-model';
 import { PlanRefusedError, type WritePlan } from './write-plan';
 
 /** How long a key is remembered. */
@@ -33,7 +34,8 @@ export type IdempotentResult =
         readonly ttlSeconds: number;
       };
     }
-  | { readonly kind: 'released' };
+  | { readonly kind: 'released' }
+  | { readonly kind: 'transaction'; readonly results: readonly OperationResult[] };
 
 export interface IdempotencyRecord {
   /** SHA-256 of the client's key: keys are stored without their text. */

@@ -1,6 +1,7 @@
 /** Shapes shared by the domain and its storage port. */
 import type { HistoryEntry } from './history';
 import type { IdempotencyRecord } from './idempotency';
+import type { StagedStore } from './staged-model';
 import type { CommitResult, WritePlan } from './write-plan';
 
 export type JsonValue =
@@ -121,6 +122,14 @@ export interface Snapshot {
   readonly record?: IdempotencyRecord;
 }
 
+/** Several documents (and an idempotency record) read together, in the order asked. */
+export interface ManySnapshot {
+  /** One entry per key asked for; undefined where no record exists. */
+  readonly items: readonly (StoredItem | undefined)[];
+  /** As stored: it may have expired (TTL deletes late). */
+  readonly record?: IdempotencyRecord;
+}
+
 /** One page of a document's history, newest first. */
 export interface VersionPage {
   readonly entries: readonly HistoryEntry[];
@@ -141,6 +150,17 @@ export interface ItemStore {
    * read: never the document after a keyed write without that write's record.
    */
   snapshot(key: ItemKey, wants?: SnapshotWants): Promise<Snapshot>;
+  /**
+   * Documents (and a tenant's idempotency record of a key hash) in one
+   * strongly consistent and isolated read: a transaction reads every
+   * document it must know before writing in one request.
+   */
+  snapshotMany(
+    keys: readonly ItemKey[],
+    wants?: { tenant: string; keyHash: string },
+  ): Promise<ManySnapshot>;
+  /** Staged transactions, kept in the same table. */
+  readonly staged: StagedStore;
   /**
    * Sends a plan as one request: all of it commits or none of it. Throws
    * `PlanRefusedError` when a condition failed, `IdempotencyInFlightError`

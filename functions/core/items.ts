@@ -10,7 +10,7 @@ import { createCollections, requirePrecondition, storedBody } from './collection
 import type { ConcordConfig } from './config';
 import { createDocumentWriter, type WriteOptions, type WriteResult } from './document-writes';
 import { checkId } from './documents';
-import { BadRequestError, NotFoundError, ValidationError } from './errors';
+import { BadRequestError, NotFoundError } from './errors';
 import {
   type ItemKey,
   type ItemStore,
@@ -21,7 +21,8 @@ import {
   viewOf,
 } from './items-model';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
-import { applyPatch, checkPatch, type Patch } from './patch';
+import { checkPatch, type Patch } from './patch';
+import { patchedBody } from './patched-body';
 import {
   explainCondition,
   ifMatchSource,
@@ -48,7 +49,7 @@ export type ReadResult =
   | { readonly status: 'not-modified'; readonly item: ItemView };
 
 /** Reads `id` and `version` from a client document; they must agree with the request. */
-const bodyFields = (value: JsonValue): { id?: string; version?: number } => {
+export const bodyFields = (value: JsonValue): { id?: string; version?: number } => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
   const { id, version } = value;
   if (id !== undefined && typeof id !== 'string')
@@ -66,7 +67,7 @@ const bodyFields = (value: JsonValue): { id?: string; version?: number } => {
  * The preconditions of a write whose body may name its `id` (which must be
  * the path's) and `version` (which acts as If-Match).
  */
-const withBodyVersion = (value: JsonValue, id: string, p: Preconditions): Preconditions => {
+export const withBodyVersion = (value: JsonValue, id: string, p: Preconditions): Preconditions => {
   const fields = bodyFields(value);
   if (fields.id !== undefined && fields.id !== id) {
     throw new BadRequestError('the body "id" differs from the id in the path');
@@ -198,23 +199,8 @@ export const createItemService = ({
       checkPatch(patch);
       const pre = patch.format === 'merge' ? withBodyVersion(patch.value, id, p) : p;
       requirePrecondition(c, pre);
-      const patched = (current: StoredItem | undefined): JsonObject => {
-        if (!current) throw new NotFoundError(`no document "${id}"`, ifMatchSource(pre));
-        const result = applyPatch(viewOf(current), patch);
-        if (
-          typeof result === 'object' &&
-          result !== null &&
-          !Array.isArray(result) &&
-          (patch.format === 'json'
-            ? result.id !== id || result.version !== current.version
-            : result.id !== undefined && result.id !== id)
-        ) {
-          throw new ValidationError('"id" and "version" are managed by the server', [
-            { pointer: result.id !== id ? '/id' : '/version', message: 'cannot be changed' },
-          ]);
-        }
-        return storedBody(c, result);
-      };
+      const patched = (current: StoredItem | undefined): JsonObject =>
+        patchedBody(c, id, patch, current);
       // Applied to the version read, and to each newer version a refusal brings
       // back when the client pinned none; never to a version it did not see.
       return writer.write(

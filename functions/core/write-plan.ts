@@ -12,6 +12,7 @@ import { BadRequestError, PayloadTooLargeError } from './errors';
 import type { HistoryEntry } from './history';
 import type { IdempotencyRecord } from './idempotency';
 import type { ItemKey, JsonObject, LockToken, StoredItem, WriteCondition } from './items-model';
+import type { StagedRecord, StagedResult } from './staged-model';
 
 /** Writes the next version of a document: its body, or a tombstone when `body` is null. */
 export interface DocumentPart {
@@ -92,11 +93,49 @@ export interface UniqueGuard {
 /** Claims a value for the document: refused while another document holds it. */
 export interface UniqueClaimPart extends UniqueGuard {
   readonly kind: 'unique-claim';
+  /**
+   * Another document of the same transaction that releases the value: the
+   * claim takes the guard over from it (one action per guard, as DynamoDB
+   * requires, instead of that document's release plus this claim).
+   */
+  readonly from?: string;
 }
 
 /** Releases a value the document held: refused when another document holds it. */
 export interface UniqueReleasePart extends UniqueGuard {
   readonly kind: 'unique-release';
+}
+
+/**
+ * A condition on a document that writes nothing: a transaction's `check`
+ * operation. Refused, it returns the record like a document part.
+ */
+export interface CheckPart {
+  readonly kind: 'check';
+  readonly key: ItemKey;
+  readonly condition: WriteCondition;
+  /**
+   * Refused whatever the record holds: stands in for an operation already
+   * known to fail, so the request still tells how every other one fares.
+   */
+  readonly never?: true;
+}
+
+/**
+ * Closes a staged transaction with the result of its commit: refused unless
+ * the transaction is still open, unexpired at `now`, and holds exactly
+ * `count` operations (none was added after they were read).
+ */
+export interface StagedClosePart {
+  readonly kind: 'staged-close';
+  readonly tenant: string;
+  readonly txId: string;
+  readonly count: number;
+  /** Epoch milliseconds. */
+  readonly now: number;
+  readonly result: StagedResult;
+  /** Epoch seconds until which the closed record answers a repeated commit. */
+  readonly keepUntil: number;
 }
 
 export type PlanPart =
@@ -106,10 +145,18 @@ export type PlanPart =
   | HistoryDropPart
   | UniqueClaimPart
   | UniqueReleasePart
-  | IdempotencyPart;
+  | IdempotencyPart
+  | CheckPart
+  | StagedClosePart;
 
 export interface WritePlan {
   readonly parts: readonly PlanPart[];
+  /**
+   * Makes the request itself idempotent where the database supports it (a
+   * TransactWriteItems `ClientRequestToken`): derived from an
+   * Idempotency-Key, a second guard besides the plan's idempotency record.
+   */
+  readonly requestToken?: string;
 }
 
 /** Why one part was refused, with the record as DynamoDB returned it. */
@@ -118,7 +165,9 @@ export type PartRefusal =
   | { readonly kind: 'lease'; readonly current: StoredItem | undefined }
   | { readonly kind: 'history' }
   | { readonly kind: 'unique-claim' | 'unique-release'; readonly owner: string | undefined }
-  | { readonly kind: 'idempotency'; readonly record: IdempotencyRecord | undefined };
+  | { readonly kind: 'idempotency'; readonly record: IdempotencyRecord | undefined }
+  | { readonly kind: 'check'; readonly current: StoredItem | undefined }
+  | { readonly kind: 'staged-close'; readonly current: StagedRecord | undefined };
 
 /**
  * Thrown by {@link ItemStore.commit} when a condition failed: nothing was
@@ -172,6 +221,7 @@ const recordOf = (part: PlanPart): string => {
   switch (part.kind) {
     case 'document':
     case 'lease':
+    case 'check':
       return JSON.stringify(['document', ...keyParts(part.key)]);
     case 'history':
       return JSON.stringify(['history', ...keyParts(part.key), part.entry.version]);
@@ -184,6 +234,8 @@ const recordOf = (part: PlanPart): string => {
     }
     case 'idempotency':
       return JSON.stringify(['idempotency', part.tenant, part.record.keyHash]);
+    case 'staged-close':
+      return JSON.stringify(['staged', part.tenant, part.txId]);
   }
 };
 
@@ -199,11 +251,14 @@ const sizeOf = (part: PlanPart): number => {
     case 'history-drop':
     case 'unique-claim':
     case 'unique-release':
+    case 'check':
       return PART_OVERHEAD_BYTES;
     case 'history':
       return PART_OVERHEAD_BYTES + utf8Length(JSON.stringify(part.entry.body));
     case 'idempotency':
       return PART_OVERHEAD_BYTES + utf8Length(JSON.stringify(part.record.result));
+    case 'staged-close':
+      return PART_OVERHEAD_BYTES + utf8Length(JSON.stringify(part.result));
   }
 };
 

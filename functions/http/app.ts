@@ -22,6 +22,8 @@ import { createItemService } from '../core/items';
 import type { ItemStore } from '../core/items-model';
 import { createLeaseService } from '../core/leases';
 import { currentRequestStats, withRequestStats } from '../core/request-stats';
+import { createStagedTransactionService } from '../core/staged-transactions';
+import { createTransactionService } from '../core/transactions';
 import { admission, principalOf } from './admission';
 import {
   createItem,
@@ -34,6 +36,14 @@ import {
 } from './handlers/items';
 import { acquireLock, releaseLock, renewLock } from './handlers/locks';
 import { getOpenApi } from './handlers/openapi';
+import {
+  abortStaged,
+  addStaged,
+  beginStaged,
+  commitStaged,
+  getStaged,
+  runTransaction,
+} from './handlers/transactions';
 import { getVersion, listVersions, restoreVersion } from './handlers/versions';
 import { cors, headWithoutBody, problems } from './middleware';
 import { observe, type RequestObserver } from './observability';
@@ -69,6 +79,12 @@ const HANDLERS: Record<HandlerName, RouteHandler> = {
   'versions.list': listVersions,
   'versions.get': getVersion,
   'versions.restore': restoreVersion,
+  'transactions.run': runTransaction,
+  'transactions.begin': beginStaged,
+  'transactions.get': getStaged,
+  'transactions.add': addStaged,
+  'transactions.commit': commitStaged,
+  'transactions.abort': abortStaged,
 };
 
 /**
@@ -100,6 +116,8 @@ export const createHttpHandler = ({
 }: AppDependencies): HttpHandler => {
   const items = createItemService({ config, store });
   const leases = createLeaseService({ store, collection: items.assertCollection });
+  const transactions = createTransactionService({ config, store });
+  const staged = createStagedTransactionService({ transactions, store });
   const access = createAccessService({ ...accessOptions, keys });
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(observe(currentRequestStats, observer))
@@ -113,7 +131,7 @@ export const createHttpHandler = ({
       const principal = principalOf(event);
       // Public routes never read tenant data; a route that does always has a principal.
       const tenant = principal?.tenant ?? PUBLIC_TENANT;
-      return HANDLERS[route.handler](event, { items, leases, tenant });
+      return HANDLERS[route.handler](event, { items, leases, transactions, staged, tenant });
     });
   const serve = handler as unknown as HttpHandler;
   // Every database call of the request adds to its own stats.

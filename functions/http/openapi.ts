@@ -77,10 +77,72 @@ const lockAnswers = {
   '422': problem('The same Idempotency-Key came with another request'),
 };
 
+const transactionResults = {
+  description: "Committed: each operation's result, in order",
+  content: { [JSON_TYPE]: { schema: ref('TransactionResults') } },
+};
+const stagedTransaction = (description: string) => ({
+  description,
+  content: { [JSON_TYPE]: { schema: ref('StagedTransaction') } },
+});
+const transactionAnswers = {
+  ...common,
+  '409': problem(
+    'transaction-conflict: `failed` lists every refused operation with its reason and current state ' +
+      '(retryable with Retry-After when only concurrent transactions were in the way)',
+  ),
+  '413': problem('Body, or the answer kept for retries, too large'),
+  '415': problem('Unsupported media type'),
+  '422': problem('Invalid operations: `errors` locates each problem by JSON Pointer'),
+};
+const stagedAnswers = {
+  ...common,
+  '409': problem('transaction-closed: the transaction was committed or aborted'),
+  '410': problem('transaction-expired: the transaction passed its expiry'),
+};
+
 const pageParameters = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE } },
   { name: 'cursor', in: 'query', schema: { type: 'string' } },
 ];
+
+const TRANSACTION_OPERATIONS = {
+  'transactions.run': {
+    parameters: [idempotencyKey],
+    requestBody: {
+      required: true,
+      content: { [JSON_TYPE]: { schema: ref('TransactionRequest') } },
+    },
+    responses: { '200': transactionResults, ...transactionAnswers },
+  },
+  'transactions.begin': {
+    requestBody: ttlBody,
+    responses: { '201': stagedTransaction('Begun (Location names it)'), ...common },
+  },
+  'transactions.get': {
+    responses: { '200': stagedTransaction('The staged transaction'), ...common },
+  },
+  'transactions.add': {
+    requestBody: { required: true, content: { [JSON_TYPE]: { schema: ref('Operation') } } },
+    responses: {
+      '200': { description: 'Added: its index and the operation as stored' },
+      ...stagedAnswers,
+      '413': problem('The staged operations no longer fit one record'),
+      '422': problem('Invalid operation, a document named twice, or the transaction is full'),
+    },
+  },
+  'transactions.commit': {
+    responses: {
+      '200': transactionResults,
+      ...stagedAnswers,
+      '409': problem('transaction-conflict (see POST /v1/transactions) or transaction-closed'),
+      '422': problem('An operation no longer passes its collection rules'),
+    },
+  },
+  'transactions.abort': {
+    responses: { '204': { description: 'Aborted (or aborted already)' }, ...stagedAnswers },
+  },
+};
 
 const OPERATIONS: Record<
   HandlerName,
@@ -169,6 +231,7 @@ const OPERATIONS: Record<
       '422': problem('The version is a deletion, or its content fails the current schema'),
     },
   },
+  ...TRANSACTION_OPERATIONS,
 };
 
 const pathParameters = (path: string): Json[] =>
@@ -189,6 +252,57 @@ const operation = (route: Route): Json => {
     responses: spec.responses,
     ...(route.auth ? {} : { security: [] }),
   };
+};
+
+const TRANSACTION_SCHEMAS = {
+  Operation: {
+    type: 'object',
+    required: ['op', 'collection'],
+    properties: {
+      op: { type: 'string', enum: ['create', 'replace', 'patch', 'delete', 'check'] },
+      collection: { type: 'string' },
+      id: { type: 'string', description: 'Optional for a create: the server makes a ULID' },
+      document: { type: 'object', description: 'create and replace' },
+      patch: { description: 'patch: a merge patch object, or an array of JSON Patch operations' },
+      patchFormat: { type: 'string', enum: ['merge', 'json'], default: 'merge' },
+      ifMatch: { type: 'string', description: 'Entity tags (or *), as the If-Match header' },
+      ifNoneMatch: { type: 'string', description: '* (absent), or entity tags' },
+      lockToken: { type: 'string', description: 'The lease token, as the Lock-Token header' },
+    },
+  },
+  TransactionRequest: {
+    type: 'object',
+    required: ['operations'],
+    properties: { operations: { type: 'array', items: ref('Operation'), minItems: 1 } },
+  },
+  OperationResult: {
+    type: 'object',
+    properties: {
+      index: { type: 'integer' },
+      op: { type: 'string' },
+      status: { type: 'integer', enum: [200, 201, 204] },
+      collection: { type: 'string' },
+      id: { type: 'string' },
+      version: { type: ['integer', 'null'] },
+      etag: { type: 'string' },
+      location: { type: 'string' },
+      document: ref('Document'),
+    },
+  },
+  TransactionResults: {
+    type: 'object',
+    properties: { results: { type: 'array', items: ref('OperationResult') } },
+  },
+  StagedTransaction: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      state: { type: 'string', enum: ['open', 'committed', 'aborted', 'expired'] },
+      expiresAt: { type: 'string', format: 'date-time' },
+      operations: { type: 'array', items: ref('Operation') },
+      results: { type: 'array', items: ref('OperationResult') },
+    },
+  },
 };
 
 /** Builds the OpenAPI document for every route in the table. */
@@ -248,6 +362,7 @@ export const buildOpenApi = (): Json => {
             nextCursor: { type: ['string', 'null'] },
           },
         },
+        ...TRANSACTION_SCHEMAS,
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status'],

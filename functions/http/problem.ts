@@ -8,6 +8,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { HttpProfile } from '../core/config';
 import {
   AlreadyExistsError,
+  BadRequestError,
   DomainError,
   type ErrorCode,
   ForbiddenError,
@@ -21,7 +22,9 @@ import {
   PayloadTooLargeError,
   RateLimitedError,
   StateConflictError,
+  TransactionClosedError,
   TransactionConflictError,
+  TransactionExpiredError,
   UnauthorizedError,
   UnavailableError,
   UniqueViolationError,
@@ -32,6 +35,7 @@ import {
 } from '../core/errors';
 import type { ItemView } from '../core/items-model';
 import { rateHeaders } from './rate-headers';
+import { documentPath } from './responses';
 
 export const PROBLEM_TYPE_BASE = 'https://concord.dev/problems/';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -51,12 +55,11 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
     title: 'A request with this Idempotency-Key is in flight',
   },
   'version-mismatch': { status: 409, title: 'The document has changed' },
-  'transaction-conflict': {
-    status: 409,
-    title: 'Other requests were changing the same records',
-  },
+  'transaction-conflict': { status: 409, title: 'A conflict cancelled the write' },
+  'transaction-closed': { status: 409, title: 'The transaction was committed or aborted' },
   'patch-test-failed': { status: 409, title: 'A JSON Patch test failed' },
   'version-is-deletion': { status: 410, title: 'This version is the deletion of the document' },
+  'transaction-expired': { status: 410, title: 'The transaction has expired' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'validation-failed': { status: 422, title: 'The document is not valid' },
@@ -115,6 +118,24 @@ const extensions = (
     };
   }
   if (error instanceof ValidationError) return { body: { errors: error.errors }, headers: {} };
+  if (error instanceof BadRequestError && error.errors) {
+    return { body: { errors: error.errors }, headers: {} };
+  }
+  if (error instanceof TransactionConflictError && error.failures.length > 0) {
+    // Each refused operation as the problem it would be alone: reason, detail, its members.
+    const failed = error.failures.map(({ index, op, collection, id, error: cause }) => {
+      const { body } = extensions(cause);
+      // The document it names (the existing one, or a value's holder) as a path.
+      if (typeof body.location === 'string')
+        body.location = documentPath(collection, body.location);
+      return { index, op, collection, id, reason: cause.code, detail: cause.message, ...body };
+    });
+    return { body: { failed }, headers: {} };
+  }
+  if (error instanceof TransactionExpiredError) {
+    return { body: { expiresAt: new Date(error.expiresAt).toISOString() }, headers: {} };
+  }
+  if (error instanceof TransactionClosedError) return { body: { state: error.state }, headers: {} };
   if (error instanceof PayloadTooLargeError) {
     return { body: { limitBytes: error.limitBytes }, headers: {} };
   }

@@ -35,6 +35,12 @@ export type HandlerName =
   | 'versions.list'
   | 'versions.get'
   | 'versions.restore'
+  | 'transactions.run'
+  | 'transactions.begin'
+  | 'transactions.get'
+  | 'transactions.add'
+  | 'transactions.commit'
+  | 'transactions.abort'
   | 'openapi.get';
 
 export const routes: readonly Route[] = [
@@ -181,6 +187,62 @@ export const routes: readonly Route[] = [
     group: 'write',
     auth: true,
     summary: "Write a version's content as a new version (If-Match, or If-None-Match: * to revive)",
+  },
+  {
+    method: 'POST',
+    path: '/v1/transactions',
+    handler: 'transactions.run',
+    group: 'write',
+    auth: true,
+    summary: 'Commit creates, replaces, patches, deletes and checks all together or not at all',
+  },
+  {
+    method: 'POST',
+    path: '/v1/transactions/staged',
+    handler: 'transactions.begin',
+    group: 'write',
+    auth: true,
+    summary: 'Begin a staged transaction that takes operations until it expires',
+  },
+  {
+    method: 'GET',
+    path: '/v1/transactions/staged/{txId}',
+    handler: 'transactions.get',
+    group: 'read',
+    auth: true,
+    summary: "A staged transaction's state, operations and (once committed) results",
+  },
+  {
+    method: 'HEAD',
+    path: '/v1/transactions/staged/{txId}',
+    handler: 'transactions.get',
+    group: 'read',
+    auth: true,
+    summary: 'Headers of a staged transaction',
+  },
+  {
+    method: 'POST',
+    path: '/v1/transactions/staged/{txId}/operations',
+    handler: 'transactions.add',
+    group: 'write',
+    auth: true,
+    summary: 'Add one operation to a staged transaction (checked as it is added)',
+  },
+  {
+    method: 'POST',
+    path: '/v1/transactions/staged/{txId}/commit',
+    handler: 'transactions.commit',
+    group: 'write',
+    auth: true,
+    summary: 'Commit a staged transaction, every precondition checked again (repeatable)',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/transactions/staged/{txId}',
+    handler: 'transactions.abort',
+    group: 'write',
+    auth: true,
+    summary: 'Abort a staged transaction',
   },
 ];
 

@@ -34,6 +34,8 @@ import { isTransient, unavailable } from './failures';
 import { toIdempotencyRecord } from './idempotency-requests';
 import { buildPlanRequest } from './plan-requests';
 import { toStoredItem } from './records';
+import { sendWithRequestToken } from './request-token';
+import { toStagedRecord } from './staged-requests';
 import type { PlanRequest } from './transact-items';
 import { ownerOf } from './unique-requests';
 
@@ -71,6 +73,10 @@ const refusalOf = (part: PlanPart, item: Record<string, unknown> | undefined): P
         kind: 'idempotency',
         record: item ? toIdempotencyRecord(item, part.record.keyHash) : undefined,
       };
+    case 'check':
+      return { kind: 'check', current: item ? toStoredItem(item) : undefined };
+    case 'staged-close':
+      return { kind: 'staged-close', current: item ? toStagedRecord(item) : undefined };
   }
 };
 
@@ -170,7 +176,10 @@ export const createCommit =
     const request = buildPlanRequest(tableName, plan);
     const idempotencyIndex = plan.parts.findIndex((part) => part.kind === 'idempotency');
     return sendWithConflictRetries(
-      () => sendRequest(client, request),
+      () =>
+        sendWithRequestToken(client, tableName, plan, request, (input) =>
+          sendRequest(client, input),
+        ),
       plan.parts,
       idempotencyIndex,
       options,

@@ -8,11 +8,13 @@ import { BadRequestError } from '../core/errors';
 import type { ItemKey, ItemStore, StoredItem } from '../core/items-model';
 import { ID_PATTERN } from '../core/limits';
 import { type ConflictRetryOptions, createCommit, sendWithConflictRetries } from './commit';
+import { createDynamoStagedStore } from './dynamo-staged-store';
 import { translateFailures } from './failures';
 import { buildListVersions, toHistoryEntry } from './history-requests';
 import { toIdempotencyRecord } from './idempotency-requests';
 import { buildGetItem, buildListItems } from './item-requests';
 import { idFromSortKey, TABLE_KEYS, versionFromSortKey } from './keys';
+import { readManySnapshot } from './many-snapshots';
 import { buildSnapshot } from './plan-requests';
 import { toStoredItem } from './records';
 
@@ -88,6 +90,10 @@ export const createDynamoItemStore = ({
           : {}),
       };
     },
+
+    snapshotMany: (keys, wants) => readManySnapshot(client, tableName, keys, wants, conflicts),
+
+    staged: createDynamoStagedStore({ client, tableName }),
 
     async listVersions(key, page) {
       const input = buildListVersions(tableName, key, page);

@@ -77,3 +77,8 @@ export const uniquePartition = (
 ): string =>
   `${collectionPartition(tenant, collection)}${SEPARATOR}U${SEPARATOR}${field}${SEPARATOR}${valueHash}`;
 export const UNIQUE_SORT_KEY = 'U';
+
+/** Staged transactions: one record per transaction, expired by TTL once closed. */
+export const stagedPartition = (tenant: string, txId: string): string =>
+  `T${SEPARATOR}${tenant}${SEPARATOR}TX${SEPARATOR}${txId}`;
+export const STAGED_SORT_KEY = 'TX';

@@ -6,9 +6,11 @@
 import type { GetCommandInput, TransactGetCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { ItemKey, SnapshotWants } from '../core/items-model';
 import type { PlanPart, WritePlan } from '../core/write-plan';
+import { documentCheck } from './check-requests';
 import { historyDelete, historyKey, historyPut } from './history-requests';
 import { idempotencyKey, idempotencyPut } from './idempotency-requests';
 import { buildGetItem, documentUpdate, itemKey, leaseUpdateOf } from './item-requests';
+import { stagedCloseUpdate } from './staged-requests';
 import { type PlanRequest, requestOf, type WriteAction } from './transact-items';
 import { guardDelete, guardPut } from './unique-requests';
 
@@ -29,12 +31,19 @@ export const actionOf = (tableName: string, part: PlanPart): WriteAction => {
       return { Delete: guardDelete(tableName, part) };
     case 'idempotency':
       return { Put: idempotencyPut(tableName, part) };
+    case 'check':
+      return { ConditionCheck: documentCheck(tableName, part) };
+    case 'staged-close':
+      return { Update: stagedCloseUpdate(tableName, part) };
   }
 };
 
 /** The one request that sends a plan, its actions in the order of its parts. */
 export const buildPlanRequest = (tableName: string, plan: WritePlan): PlanRequest =>
-  requestOf(plan.parts.map((part) => actionOf(tableName, part)));
+  requestOf(
+    plan.parts.map((part) => actionOf(tableName, part)),
+    plan.requestToken,
+  );
 
 /**
  * A document alone is one consistent GetItem; with other records it is one

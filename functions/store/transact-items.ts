@@ -8,6 +8,7 @@ import type {
   DeleteCommandInput,
   PutCommandInput,
   TransactWriteCommandInput,
+  TransactWriteConditionCheck,
   TransactWriteDelete,
   TransactWritePut,
   TransactWriteUpdate,
@@ -17,11 +18,13 @@ import type {
 export type UpdateAction = TransactWriteUpdate;
 export type PutAction = TransactWritePut;
 export type DeleteAction = TransactWriteDelete;
+export type ConditionCheckAction = TransactWriteConditionCheck;
 
 export type WriteAction =
   | { readonly Update: UpdateAction }
   | { readonly Put: PutAction }
-  | { readonly Delete: DeleteAction };
+  | { readonly Delete: DeleteAction }
+  | { readonly ConditionCheck: ConditionCheckAction };
 
 export type PlanRequest =
   | { readonly kind: 'update'; readonly input: UpdateCommandInput }
@@ -33,11 +36,22 @@ export type PlanRequest =
  * The one request that sends `actions`. A lone update asks for the record
  * after the write: that is how a plan whose result is not pinned in advance
  * (a lease acquisition counting on from the stored fencing token) learns it.
+ * A condition check exists only inside a transaction, even alone.
+ *
+ * @param requestToken makes a transaction idempotent (ClientRequestToken)
  */
-export const requestOf = (actions: readonly WriteAction[]): PlanRequest => {
+export const requestOf = (actions: readonly WriteAction[], requestToken?: string): PlanRequest => {
   const [only] = actions;
   if (!only) throw new Error('no actions to send');
-  if (actions.length > 1) return { kind: 'transaction', input: { TransactItems: [...actions] } };
+  if (actions.length > 1 || 'ConditionCheck' in only) {
+    return {
+      kind: 'transaction',
+      input: {
+        TransactItems: [...actions],
+        ...(requestToken !== undefined ? { ClientRequestToken: requestToken } : {}),
+      },
+    };
+  }
   if ('Update' in only)
     return { kind: 'update', input: { ...only.Update, ReturnValues: 'ALL_NEW' } };
   if ('Put' in only) return { kind: 'put', input: { ...only.Put } };

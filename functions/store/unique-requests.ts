@@ -25,15 +25,24 @@ const guardCondition = (guard: UniqueGuard) => ({
   ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
 });
 
-export const guardPut = (tableName: string, part: UniqueClaimPart): PutAction => ({
-  TableName: tableName,
-  Item: {
-    ...guardKey(part),
-    [GUARD_ATTRIBUTES.owner]: part.key.id,
-    [GUARD_ATTRIBUTES.field]: part.field,
-  },
-  ...guardCondition(part),
-});
+export const guardPut = (tableName: string, part: UniqueClaimPart): PutAction => {
+  const put: PutAction = {
+    TableName: tableName,
+    Item: {
+      ...guardKey(part),
+      [GUARD_ATTRIBUTES.owner]: part.key.id,
+      [GUARD_ATTRIBUTES.field]: part.field,
+    },
+    ...guardCondition(part),
+  };
+  if (part.from === undefined) return put;
+  // Taken over from a document that releases the value in the same transaction.
+  return {
+    ...put,
+    ConditionExpression: `${FREE_OR_OURS} OR #owner = :from`,
+    ExpressionAttributeValues: { ...put.ExpressionAttributeValues, ':from': part.from },
+  };
+};
 
 export const guardDelete = (tableName: string, part: UniqueReleasePart): DeleteAction => ({
   TableName: tableName,

@@ -28,6 +28,7 @@ import {
   type UniqueGuard,
   type WritePlan,
 } from '../../functions/core/write-plan';
+import { createMemoryStagedStore, type MemoryStagedStore } from './memory-staged-store';
 
 const keyOf = ({ tenant, collection, id }: ItemKey): string =>
   JSON.stringify([tenant, collection, id]);
@@ -92,6 +93,7 @@ export interface MemoryItemStore extends ItemStore {
   readonly reads: () => number;
   /** Writes the next version of a document directly, as if another client did; not counted. */
   readonly seed: (key: ItemKey, body: JsonObject | null) => StoredItem;
+  readonly staged: MemoryStagedStore;
 }
 
 export const createMemoryItemStore = (
@@ -107,6 +109,7 @@ export const createMemoryItemStore = (
   const entryKey = (key: ItemKey, version: number) => JSON.stringify([keyOf(key), version]);
   let commitCount = 0;
   let readCount = 0;
+  const staged = createMemoryStagedStore();
 
   const current = (key: ItemKey) => items.get(keyOf(key))?.item;
   const recordKey = (tenant: string, keyHash: string) => JSON.stringify([tenant, keyHash]);
@@ -151,7 +154,9 @@ export const createMemoryItemStore = (
       case 'unique-release': {
         const owner = guards.get(guardKey(part));
         // Free, or this document's already: otherwise another document holds the value.
-        return owner === undefined || owner === part.key.id
+        // A claim may take it over from the document that releases it in the same plan.
+        const from = part.kind === 'unique-claim' ? part.from : undefined;
+        return owner === undefined || owner === part.key.id || owner === from
           ? undefined
           : { kind: part.kind, owner };
       }
@@ -160,6 +165,16 @@ export const createMemoryItemStore = (
         return existing && existing.expiresAt >= part.now
           ? { kind: 'idempotency', record: clone(existing) }
           : undefined;
+      }
+      case 'check': {
+        const found = current(part.key);
+        return !part.never && holds(part.condition, found)
+          ? undefined
+          : { kind: 'check', current: found && clone(found) };
+      }
+      case 'staged-close': {
+        const refused = staged.closeRefusal(part);
+        return refused && { kind: 'staged-close', current: refused.current };
       }
     }
   };
@@ -207,6 +222,20 @@ export const createMemoryItemStore = (
       };
     },
 
+    async snapshotMany(keys, wants) {
+      readCount++;
+      const record = wants && idempotency.get(recordKey(wants.tenant, wants.keyHash));
+      return {
+        items: keys.map((key) => {
+          const found = current(key);
+          return found && clone(found);
+        }),
+        ...(record ? { record: clone(record) } : {}),
+      };
+    },
+
+    staged,
+
     async listVersions(key, { limit, before, after, now: at }) {
       readCount++;
       const inRange = [...history.entries()]
@@ -236,7 +265,9 @@ export const createMemoryItemStore = (
         } else if (part.kind === 'history-drop') history.delete(entryKey(part.key, part.version));
         else if (part.kind === 'unique-claim') guards.set(guardKey(part), part.key.id);
         else if (part.kind === 'unique-release') guards.delete(guardKey(part));
-        else idempotency.set(recordKey(part.tenant, part.record.keyHash), clone(part.record));
+        else if (part.kind === 'idempotency') {
+          idempotency.set(recordKey(part.tenant, part.record.keyHash), clone(part.record));
+        } else if (part.kind === 'staged-close') staged.applyClose(part);
       }
       // Only a one-part plan is one UpdateItem, which returns the record after.
       return plan.parts.length === 1 && after ? { after: clone(after) } : {};

@@ -69,10 +69,25 @@ export const formatAnswer = (answer: Answer): string =>
     ...(answer.body ? ['', answer.body] : []),
   ].join('\n');
 
+/** Lines of a shell block, with continued lines and multi-line quoted strings joined. */
+const logicalLines = (block: string): string[] => {
+  const lines: string[] = [];
+  let pending = '';
+  for (const raw of block.replace(/\\\n\s*/g, '').split('\n')) {
+    pending = pending ? `${pending}\n${raw}` : raw;
+    // An odd number of single quotes: the quoted string goes on, on the next line.
+    if ((pending.match(/'/g)?.length ?? 0) % 2 === 0) {
+      lines.push(pending);
+      pending = '';
+    }
+  }
+  if (pending) lines.push(pending);
+  return lines;
+};
+
 const splitCommands = (block: string): Array<{ text: string; status?: number }> => {
-  const joined = block.replace(/\\\n\s*/g, '');
   const commands: Array<{ text: string; status?: number }> = [];
-  for (const line of joined.split('\n')) {
+  for (const line of logicalLines(block)) {
     const comment = /\s{2,}#\s?(.*)$/.exec(line);
     const text = (comment ? line.slice(0, comment.index) : line).trim();
     if (!text || text.startsWith('#')) continue;

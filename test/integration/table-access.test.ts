@@ -158,6 +158,35 @@ describe('table access by function group', () => {
     await call('items.delete', 'DELETE', doc, { headers: { 'if-match': '"5"' } });
     await call('items.delete', 'DELETE', `/v1/people/${id}`, { headers: { 'if-match': '"2"' } });
     await call('openapi.get', 'GET', '/v1/openapi.json');
+    const other = freshId();
+    await call('items.create', 'POST', '/v1/items', { body: { id: other, n: 1 } });
+    const ran = await call('transactions.run', 'POST', '/v1/transactions', {
+      body: {
+        operations: [
+          { op: 'check', collection: 'items', id: other, ifMatch: '"1"' },
+          { op: 'create', collection: 'items', id: freshId(), document: { n: 1 } },
+          { op: 'patch', collection: 'items', id: other, ifMatch: '"1"', patch: { n: 2 } },
+        ].slice(0, 2),
+      },
+    });
+    expect(ran.status).toBe(200);
+    const begun = await call('transactions.begin', 'POST', '/v1/transactions/staged', {
+      body: { ttlSeconds: 60 },
+    });
+    const tx = `/v1/transactions/staged/${begun.body.id as string}`;
+    await call('transactions.add', 'POST', `${tx}/operations`, {
+      body: { op: 'patch', collection: 'items', id: other, ifMatch: '"1"', patch: { n: 2 } },
+    });
+    await call('transactions.get', 'GET', tx);
+    expect((await call('transactions.commit', 'POST', `${tx}/commit`)).status).toBe(200);
+    const second = await call('transactions.begin', 'POST', '/v1/transactions/staged', {
+      body: { ttlSeconds: 60 },
+    });
+    await call(
+      'transactions.abort',
+      'DELETE',
+      `/v1/transactions/staged/${second.body.id as string}`,
+    );
 
     // Every route was driven: a new route must be added here, so its access is checked.
     expect([...new Set(routes.map((r) => r.handler))].filter((h) => !covered.has(h))).toEqual([]);

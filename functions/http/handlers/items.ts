@@ -6,6 +6,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ItemService } from '../../core/items';
 import type { LeaseService } from '../../core/leases';
 import type { Patch } from '../../core/patch';
+import type { StagedTransactionService } from '../../core/staged-transactions';
+import type { TransactionService } from '../../core/transactions';
 import {
   documentTarget,
   JSON_PATCH_TYPE,
@@ -31,6 +33,8 @@ import {
 export interface RequestScope {
   readonly items: ItemService;
   readonly leases: LeaseService;
+  readonly transactions: TransactionService;
+  readonly staged: StagedTransactionService;
   readonly tenant: string;
 }
 

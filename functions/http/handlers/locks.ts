@@ -14,8 +14,8 @@ import {
 import { jsonResponse, noContent, replayHeaders } from '../responses';
 import type { RouteHandler } from './items';
 
-/** The optional `{ "ttlSeconds": n }` body of acquire and renew. */
-const ttlOf = (event: APIGatewayProxyEventV2): number | undefined => {
+/** The optional `{ "ttlSeconds": n }` body of acquire and renew (and of a staged transaction's begin). */
+export const ttlOf = (event: APIGatewayProxyEventV2): number | undefined => {
   if (!event.body) return undefined;
   const { value } = jsonBody(event, [JSON_TYPE]);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

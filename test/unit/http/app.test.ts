@@ -342,6 +342,10 @@ describe('createHttpHandler', () => {
       commit: async () => {
         throw new Error('unused');
       },
+      snapshotMany: async () => {
+        throw new Error('unused');
+      },
+      staged: createMemoryItemStore().staged,
       listVersions: async () => ({ entries: [] }),
       list: async () => ({ items: [] }),
     };

@@ -16,7 +16,9 @@ import {
   PayloadTooLargeError,
   PreconditionRequiredError,
   RateLimitedError,
+  TransactionClosedError,
   TransactionConflictError,
+  TransactionExpiredError,
   UnauthorizedError,
   UnavailableError,
   UniqueViolationError,
@@ -69,6 +71,8 @@ describe('problemResponse', () => {
     'idempotency-key-reused': [new IdempotencyKeyReusedError('x'), 422],
     'idempotency-in-flight': [new IdempotencyInFlightError('x'), 409],
     'transaction-conflict': [new TransactionConflictError('x'), 409],
+    'transaction-expired': [new TransactionExpiredError('x', 0), 410],
+    'transaction-closed': [new TransactionClosedError('x', 'aborted'), 409],
     'version-is-deletion': [new VersionIsDeletionError('x', 3), 410],
     'nothing-to-restore': [new NothingToRestoreError('x', 3), 422],
     'lock-held': [new LockHeldError('x', Date.parse('2024-01-01T00:00:30Z'), 30), 409],
@@ -178,6 +182,64 @@ describe('problemResponse', () => {
       const { statusCode, headers, json } = answer(error);
       expect([statusCode, headers?.['retry-after'], json.retryable]).toEqual([409, '1', true]);
     }
+  });
+
+  it('lists every refused operation of a transaction with its reason and members, not retryable', () => {
+    const { statusCode, headers, json } = answer(
+      new TransactionConflictError('2 operations failed', {
+        failures: [
+          {
+            index: 0,
+            op: 'create',
+            collection: 'notes',
+            id: 'a b',
+            error: new AlreadyExistsError('exists', current),
+          },
+          {
+            index: 2,
+            op: 'replace',
+            collection: 'notes',
+            id: 'c',
+            error: new LockHeldError('held', Date.parse('2024-01-01T00:00:30Z'), 30),
+          },
+        ],
+      }),
+    );
+    expect([statusCode, headers?.['retry-after'], json.retryable]).toEqual([409, undefined, false]);
+    expect(json.failed).toEqual([
+      {
+        index: 0,
+        op: 'create',
+        collection: 'notes',
+        id: 'a b',
+        reason: 'already-exists',
+        detail: 'exists',
+        current: { version: 4, etag: '"4"', document: current.document },
+        location: '/v1/notes/a%20b',
+      },
+      {
+        index: 2,
+        op: 'replace',
+        collection: 'notes',
+        id: 'c',
+        reason: 'lock-held',
+        detail: 'held',
+        retryAfter: 30,
+        leaseExpiresAt: '2024-01-01T00:00:30.000Z',
+      },
+    ]);
+  });
+
+  it('tells when a staged transaction expired, and which way it was closed', () => {
+    expect(
+      answer(new TransactionExpiredError('x', Date.parse('2024-01-01T00:00:00Z'))).json.expiresAt,
+    ).toBe('2024-01-01T00:00:00.000Z');
+    expect(answer(new TransactionClosedError('x', 'committed')).json.state).toBe('committed');
+  });
+
+  it('locates the problems of a malformed body', () => {
+    const errors = [{ pointer: '/operations', message: 'an array of operations' }];
+    expect(answer(new BadRequestError('x', errors)).json.errors).toEqual(errors);
   });
 
   it('carries the pointer and state of a failed JSON Patch test', () => {
