@@ -8,6 +8,7 @@ import {
   DomainError,
   NotFoundError,
   type OperationFailure,
+  PatchTestFailedError,
   PayloadTooLargeError,
   TransactionConflictError,
   ValidationError,
@@ -142,7 +143,17 @@ export const buildOperation = (
       }));
       return { kind: 'invalid', issues };
     }
-    if (error instanceof DomainError) return { kind: 'failed', failure: failureOf(p, error) };
+    // A failed test, or no document to patch: the state refused it.
+    if (error instanceof PatchTestFailedError || error instanceof NotFoundError) {
+      return { kind: 'failed', failure: failureOf(p, error) };
+    }
+    // Anything else (a result too large to store) is the patch's own fault.
+    if (error instanceof DomainError) {
+      return {
+        kind: 'invalid',
+        issues: [{ pointer: `${p.pointer}/patch`, message: error.message }],
+      };
+    }
     throw error;
   }
   const created = base ? !isLive(base.item) : expectedVersion === null;

@@ -351,6 +351,33 @@ describe('a refused transaction', () => {
   });
 });
 
+describe('a patch result the collection cannot store', () => {
+  it('is the patch’s own fault: a 422 located at it, not a conflict', async () => {
+    const { transactions, store } = setup();
+    store.seed(key('a'), { n: 1 });
+    const copies = Array.from({ length: 4 }, (_, i) => ({
+      op: 'add',
+      path: `/c${i}`,
+      value: 'x'.repeat(100_000),
+    }));
+    const error = await transactions
+      .run(T, [
+        {
+          op: 'patch',
+          collection: 'notes',
+          id: 'a',
+          patch: { format: 'json', value: copies },
+          preconditions: ifMatch(1),
+        },
+      ])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).errors).toEqual([
+      { pointer: '/operations/0/patch', message: expect.stringContaining('the limit is') },
+    ]);
+  });
+});
+
 describe('a transaction with an Idempotency-Key', () => {
   const idempotency = { key: 'k1', fingerprint: 'f1' };
 
