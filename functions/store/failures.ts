@@ -18,6 +18,9 @@ const TRANSIENT_NAMES = new Set([
   'TimeoutError',
   'RequestTimeout',
   'RequestTimeoutException',
+  // The SDK call was aborted (its signal fired, or the socket was torn down
+  // under it): nothing about the request says it was wrong, so try again.
+  'AbortError',
   // Another transaction holds the item, or a retried transaction is still
   // being applied under its ClientRequestToken: sending again later works.
   'TransactionConflictException',

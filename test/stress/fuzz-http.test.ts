@@ -12,6 +12,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type ConcordConfig, parseConfig } from '../../functions/core/config';
 import { createApiKey } from '../../functions/core/key-admin';
 import { routes } from '../../functions/http/routes';
 import { itemKey } from '../../functions/store/item-requests';
@@ -44,11 +45,11 @@ const turnedOn = (name: string): boolean => {
   return value === 'on' || value.split(',').includes(name);
 };
 /** Generate JSON Patch copy chains that amplify a document (24 root copies: GBs, then 500). */
-const FUZZ_PATCH_COPY_AMPLIFICATION = false || turnedOn('amplification');
+const FUZZ_PATCH_COPY_AMPLIFICATION = true;
 /** Ids `.` and `..` must be refused, never read, written or leased. */
-const CHECK_DOT_SEGMENT_IDS = false || turnedOn('dot-ids');
+const CHECK_DOT_SEGMENT_IDS = true;
 /** Empty elements of If-Match / If-None-Match lists are ignored (RFC 9110 §5.6.1), not a 400. */
-const CHECK_EMPTY_LIST_ELEMENTS = false || turnedOn('empty-list');
+const CHECK_EMPTY_LIST_ELEMENTS = true;
 /** Requests Node's HTTP parser refuses are answered with problem+json too (and CONNECT at all). */
 const CHECK_PARSER_ERROR_PROBLEMS = false || turnedOn('parser');
 
@@ -58,16 +59,21 @@ const MAX_ANSWER_MS = 2_000;
 const seed = seedFrom('FUZZ_SEED');
 
 /** The default configuration plus a schema collection and one without required preconditions. */
-const config = {
+const config: ConcordConfig = {
   ...defaultConfig(),
   collections: [
     ...defaultConfig().collections,
-    {
-      name: 'people',
-      requirePrecondition: true,
-      schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
-    },
-    { name: 'scratch', requirePrecondition: false },
+    // parseConfig fills what every collection needs (history retention).
+    ...parseConfig({
+      collections: [
+        {
+          name: 'contacts',
+          requirePrecondition: true,
+          schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
+        },
+        { name: 'scratch', requirePrecondition: false },
+      ],
+    }).collections,
   ],
 };
 const collections = config.collections.map((c) => c.name);

@@ -5,12 +5,13 @@
  * mid-flight and recorded as unknown outcomes. Every recorded history must be
  * linearizable with respect to a versioned register.
  *
- * The same workload against a store that checks the version in the handler
- * and then writes without the condition (read-then-write) must be caught:
+ * The same workload against a store that checks the version in code and
+ * then writes without it in the condition (read-then-write) must be caught:
  * that proves the check can fail.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConditionFailedError, type ItemStore } from '../../functions/core/items-model';
+import type { ItemStore } from '../../functions/core/items-model';
+import { type PlanPart, PlanRefusedError } from '../../functions/core/write-plan';
 import { freshId, send } from '../helpers/http';
 import { startApi, type TestApi } from '../helpers/local-api';
 import {
@@ -105,20 +106,39 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The classic mistake this project exists to avoid: read the document, check
- * the version in code, wait a moment, then write without the version in the
- * condition. Two writers that read the same version can both win.
+ * the version in code, wait a moment, then write on top of whatever is stored
+ * by then, without the version the client matched in the condition. Two
+ * writers that read the same version can both win. The plan stays valid: the
+ * document part pins the version it now replaces, and the history entry
+ * follows it.
  */
 const readThenWriteStore = (store: ItemStore): ItemStore => ({
   ...store,
-  async write(key, body, condition) {
-    const current = await store.get(key);
-    const live = current && !current.deleted ? current : undefined;
-    if (condition.versionIn && !(live && condition.versionIn.includes(live.version))) {
-      throw new ConditionFailedError(current);
+  async commit(plan) {
+    const document = plan.parts.find((part) => part.kind === 'document');
+    const versionIn = document?.condition.versionIn;
+    if (!document || !versionIn) return store.commit(plan);
+    const read = await store.get(document.key);
+    const live = read && !read.deleted ? read : undefined;
+    if (!(live && versionIn.includes(live.version))) {
+      throw new PlanRefusedError(
+        plan.parts.map((part) =>
+          part === document ? { kind: 'document', current: read } : undefined,
+        ),
+      );
     }
     await sleep(Math.floor(Math.random() * 6));
-    const { versionIn: _in, expectedVersion: _expected, ...unversioned } = condition;
-    return store.write(key, body, unversioned);
+    const now = await store.get(document.key);
+    const expectedVersion = now?.version ?? null;
+    const { versionIn: _in, ...unversioned } = document.condition;
+    const parts = plan.parts.map((part): PlanPart => {
+      if (part === document) return { ...document, condition: { ...unversioned, expectedVersion } };
+      if (part.kind === 'history') {
+        return { ...part, entry: { ...part.entry, version: (expectedVersion ?? 0) + 1 } };
+      }
+      return part;
+    });
+    return store.commit({ parts });
   },
 });
 

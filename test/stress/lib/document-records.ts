@@ -6,7 +6,8 @@
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { hashIdempotencyKey } from '../../../functions/core/idempotency';
 import type { JsonObject } from '../../../functions/core/items-model';
-import { idempotencyKey, itemKey } from '../../../functions/store/item-requests';
+import { idempotencyKey } from '../../../functions/store/idempotency-requests';
+import { itemKey } from '../../../functions/store/item-requests';
 
 /** A document record in the fields that matter to clients, leases included. */
 export interface Snapshot {

@@ -117,6 +117,14 @@ describe('translateFailures', () => {
     expect(cause.attemptError).toBe(timeout);
   });
 
+  it('turns an aborted SDK call into UnavailableError, never a 500', async () => {
+    const cause = Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+    expect(isTransient(cause)).toBe(true);
+    const error = await caught(cause);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect((error as UnavailableError).cause).toBe(cause);
+  });
+
   it('rethrows a ValidationException as is', async () => {
     const cause = Object.assign(new Error('Invalid ConditionExpression'), {
       name: 'ValidationException',
