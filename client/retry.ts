@@ -14,14 +14,15 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = {
 };
 
 /**
- * Conflict retries in `update()`: short waits, many attempts, because contention clears fast.
- * The 500 ms cap was measured (bench/contention.ts): against a 1 s cap it about doubled goodput
- * with 16 writers on one document for the same requests per success, while a 250 ms cap made
- * 64 writers give up.
+ * Conflict retries in `update()`: short waits first, because contention clears fast. The cap
+ * was measured (bench/contention.ts, paired runs): a writer that keeps losing to others keeps
+ * spending attempts, and with a 500 ms cap some of 64 writers on one document spent 50 attempts
+ * and gave up (in about half the runs); with 1 s none did in any run, for about a third less
+ * goodput with 16 writers. A 250 ms cap made give-ups common.
  */
 export const DEFAULT_CONFLICT_BACKOFF: Readonly<BackoffPolicy> = {
   baseDelayMs: 20,
-  maxDelayMs: 500,
+  maxDelayMs: 1_000,
   maxAttempts: 10,
 };
 

@@ -167,7 +167,7 @@ describe('update()', () => {
     expect(delays).toEqual([10, 20, 30]);
   });
 
-  it('defaults to 10 attempts, waiting at most 500 ms between them', async () => {
+  it('defaults to 10 attempts, waiting at most 1 s between them', async () => {
     const conflicts = Array.from({ length: 10 }, (_, i) =>
       versionMismatch({ id: 'c', count: 0, version: i + 2 }),
     );
@@ -177,7 +177,7 @@ describe('update()', () => {
       ConflictError,
     );
     expect(server.seen).toHaveLength(11);
-    expect(delays).toEqual([20, 40, 80, 160, 320, 500, 500, 500, 500]);
+    expect(delays).toEqual([20, 40, 80, 160, 320, 640, 1000, 1000, 1000]);
   });
 
   it('retries immediately with backoff: false', async () => {
