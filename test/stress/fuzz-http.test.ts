@@ -51,7 +51,7 @@ const CHECK_DOT_SEGMENT_IDS = true;
 /** Empty elements of If-Match / If-None-Match lists are ignored (RFC 9110 §5.6.1), not a 400. */
 const CHECK_EMPTY_LIST_ELEMENTS = true;
 /** Requests Node's HTTP parser refuses are answered with problem+json too (and CONNECT at all). */
-const CHECK_PARSER_ERROR_PROBLEMS = false || turnedOn('parser');
+const CHECK_PARSER_ERROR_PROBLEMS = true || turnedOn('parser');
 
 const CONCURRENCY = 8;
 const BATCHES = 640;
