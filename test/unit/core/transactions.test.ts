@@ -373,7 +373,7 @@ describe('a patch result the collection cannot store', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).errors).toEqual([
-      { pointer: '/operations/0/patch', message: expect.stringContaining('the limit is') },
+      { pointer: '/operations/0/patch', message: expect.stringContaining('350000') },
     ]);
   });
 });
