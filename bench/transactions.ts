@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ConcordClient, type FetchLike } from '../client';
+import { ConcordClient, type FetchLike } from '../client/index';
 import { type BenchApi, startBenchApi } from './bench-api';
 import { type BenchRequest, type CountedCall, startBenchHandler } from './bench-handler';
 

@@ -3,7 +3,7 @@
  * `updateMany()` loop racing itself, and staged transactions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConcordClient, TransactionConflictError } from '../../client';
+import { ConcordClient, TransactionConflictError } from '../../client/index';
 import { freshId } from '../helpers/http';
 import { startApi, type TestApi } from '../helpers/local-api';
 
