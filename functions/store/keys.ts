@@ -82,3 +82,21 @@ export const UNIQUE_SORT_KEY = 'U';
 export const stagedPartition = (tenant: string, txId: string): string =>
   `T${SEPARATOR}${tenant}${SEPARATOR}TX${SEPARATOR}${txId}`;
 export const STAGED_SORT_KEY = 'TX';
+
+/**
+ * Refused version conflicts, kept for resolution: one partition per tenant,
+ * sorted by the conflict id (a ULID, so by time). `conflictSortKey` records
+ * carry `status` (`open` or `resolved`), so the table's stream tells a new
+ * conflict (INSERT) from its resolution (MODIFY to `resolved`).
+ */
+export const conflictPartition = (tenant: string): string => `T${SEPARATOR}${tenant}${SEPARATOR}CF`;
+export const CONFLICT_SORT_PREFIX = `CF${SEPARATOR}`;
+export const conflictSortKey = (conflictId: string): string =>
+  `${CONFLICT_SORT_PREFIX}${conflictId}`;
+
+/** Webhook subscriptions: one partition per tenant, one record per subscription. */
+export const subscriptionPartition = (tenant: string): string =>
+  `T${SEPARATOR}${tenant}${SEPARATOR}SUB`;
+export const SUBSCRIPTION_SORT_PREFIX = `S${SEPARATOR}`;
+export const subscriptionSortKey = (subscriptionId: string): string =>
+  `${SUBSCRIPTION_SORT_PREFIX}${subscriptionId}`;
