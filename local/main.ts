@@ -5,6 +5,7 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { ConcordConfig } from '../functions/core/config';
 import { createHttpHandler } from '../functions/http/app';
@@ -13,6 +14,7 @@ import { createDocumentClient } from '../functions/store/client';
 import { createDynamoApiKeyStore } from '../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../functions/store/dynamo-item-store';
 import { TABLE_NAME_ENV } from '../functions/store/keys';
+import { awaitLocalCommits } from './commit-barrier';
 import { ensureDevKey } from './dev-key';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamo-admin';
 import { dynamoDbPath, ENDPOINT_FILE, LOCAL_TABLE_NAME } from './paths';
@@ -33,13 +35,22 @@ const connect = (
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
   });
+  const barrierClient = new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  awaitLocalCommits(client, barrierClient);
   const keys = createDynamoApiKeyStore({ client, tableName: TABLE_NAME });
   const store = createDynamoItemStore({ client, tableName: TABLE_NAME });
   return {
     endpoint,
     keys,
     handler: createHttpHandler({ config, store, keys, observer }) as LocalHandler,
-    close: () => client.destroy(),
+    close: () => {
+      client.destroy();
+      barrierClient.destroy();
+    },
   };
 };
 
