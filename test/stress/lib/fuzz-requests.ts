@@ -113,6 +113,8 @@ const oddSegment = fc.oneof(
     '%',
     '%zz',
     '%23a',
+    '#a',
+    '#a.b',
     ':v',
     '%3Av',
     'a.b',
