@@ -30,8 +30,8 @@ const HISTORIES = 6;
 /** Histories recorded against the broken store; one violation is enough. */
 const BROKEN_HISTORIES = 4;
 const ABANDON_CHANCE = 0.04;
-/** About a minute of search on this machine; the histories here need a few million steps at most. */
-const MAX_STEPS = 20_000_000;
+/** Up to a few minutes of search on a loaded machine; histories here have needed up to 15 million steps. */
+const MAX_STEPS = 50_000_000;
 
 const seed = seedFrom('STRESS_SEED');
 const random = seededRandom(seed);
