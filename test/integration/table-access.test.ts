@@ -11,6 +11,7 @@ import { createHttpHandler } from '../../functions/http/app';
 import { type FunctionGroup, type HandlerName, routes } from '../../functions/http/routes';
 import { createDynamoApiKeyStore } from '../../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../../functions/store/dynamo-item-store';
+import { createDynamoSubscriptionStore } from '../../functions/store/dynamo-subscription-store';
 import { API_KEY_PARTITION_PREFIX } from '../../functions/store/keys';
 import { READ_GROUP_KEY_ACTIONS, TABLE_ACTIONS } from '../../infra/table-access';
 import { createLocalServer, type LocalServer } from '../../local/server';
@@ -94,6 +95,7 @@ beforeAll(async () => {
     }),
     store: createDynamoItemStore({ client, tableName }),
     keys,
+    subscriptions: createDynamoSubscriptionStore({ client, tableName }),
   });
   server = await createLocalServer({ handler, host: '127.0.0.1', port: 0 });
   used.clear();
@@ -187,6 +189,16 @@ describe('table access by function group', () => {
       'DELETE',
       `/v1/transactions/staged/${second.body.id as string}`,
     );
+
+    const hook = await call('subscriptions.create', 'POST', '/v1/subscriptions', {
+      body: { url: 'https://hooks.example.com/concord', events: ['document.created'] },
+    });
+    expect(hook.status).toBe(201);
+    await call('subscriptions.list', 'GET', '/v1/subscriptions');
+    expect(
+      (await call('subscriptions.delete', 'DELETE', `/v1/subscriptions/${hook.body.id as string}`))
+        .status,
+    ).toBe(204);
 
     // Every route was driven: a new route must be added here, so its access is checked.
     expect([...new Set(routes.map((r) => r.handler))].filter((h) => !covered.has(h))).toEqual([]);
