@@ -1,0 +1,38 @@
+/**
+ * The stream function: delivers webhooks for the table's changes. Lambda's
+ * event source retries a batch from the first record this function reports
+ * as failed (ReportBatchItemFailures), splits failing batches, and after its
+ * bounded retries hands the batch's description to the on-failure queue.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { createDocumentClient } from '../store/client';
+import { createDynamoSubscriptionStore } from '../store/dynamo-subscription-store';
+import { TABLE_NAME_ENV } from '../store/keys';
+import type { StreamRecord } from '../store/stream-events';
+import { SERVICE_NAME } from './powertools-observer';
+import { createStreamProcessor } from './webhook-stream';
+import { createWebhookTransport } from './webhook-transport';
+
+const tableName = process.env[TABLE_NAME_ENV];
+if (!tableName) throw new Error(`${TABLE_NAME_ENV} is not set`);
+
+const logger = new Logger({ serviceName: SERVICE_NAME });
+const processor = createStreamProcessor({
+  subscriptions: createDynamoSubscriptionStore({ client: createDocumentClient(), tableName }),
+  // On AWS only public https addresses are called.
+  transport: createWebhookTransport({ policy: { localMode: false } }),
+});
+
+export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+  const { deliveries, firstFailed } = await processor.process(
+    event.Records as unknown as StreamRecord[],
+  );
+  for (const delivery of deliveries.flat()) {
+    if (delivery.outcome.kind === 'delivered') continue;
+    logger.warn('webhook not delivered', { ...delivery });
+  }
+  if (firstFailed === undefined) return { batchItemFailures: [] };
+  const sequence = event.Records[firstFailed]?.dynamodb?.SequenceNumber ?? '';
+  return { batchItemFailures: [{ itemIdentifier: sequence }] };
+};
