@@ -11,7 +11,7 @@ import { createDynamoSubscriptionStore } from '../store/dynamo-subscription-stor
 import { TABLE_NAME_ENV } from '../store/keys';
 import type { StreamRecord } from '../store/stream-events';
 import { SERVICE_NAME } from './powertools-observer';
-import { createStreamProcessor } from './webhook-stream';
+import { batchItemFailures, createStreamProcessor } from './webhook-stream';
 import { createWebhookTransport } from './webhook-transport';
 
 const tableName = process.env[TABLE_NAME_ENV];
@@ -25,14 +25,13 @@ const processor = createStreamProcessor({
 });
 
 export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-  const { deliveries, firstFailed } = await processor.process(
-    event.Records as unknown as StreamRecord[],
-  );
-  for (const delivery of deliveries.flat()) {
+  const result = await processor.process(event.Records as unknown as StreamRecord[]);
+  for (const delivery of result.deliveries.flat()) {
     if (delivery.outcome.kind === 'delivered') continue;
     logger.warn('webhook not delivered', { ...delivery });
   }
-  if (firstFailed === undefined) return { batchItemFailures: [] };
-  const sequence = event.Records[firstFailed]?.dynamodb?.SequenceNumber ?? '';
-  return { batchItemFailures: [{ itemIdentifier: sequence }] };
+  return batchItemFailures(
+    event.Records.map((record) => record.dynamodb?.SequenceNumber),
+    result,
+  );
 };

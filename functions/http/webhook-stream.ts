@@ -51,3 +51,16 @@ export const createStreamProcessor = (
     },
   };
 };
+
+/**
+ * Lambda's partial batch answer: the first record that failed, so the event
+ * source retries from it (records before it were delivered); none when all
+ * went through.
+ */
+export const batchItemFailures = (
+  sequenceNumbers: readonly (string | undefined)[],
+  { firstFailed }: Pick<StreamBatchResult, 'firstFailed'>,
+): { batchItemFailures: { itemIdentifier: string }[] } =>
+  firstFailed === undefined
+    ? { batchItemFailures: [] }
+    : { batchItemFailures: [{ itemIdentifier: sequenceNumbers[firstFailed] ?? '' }] };
