@@ -92,13 +92,8 @@ export const createWebhookTransport = ({
         });
         return;
       }
+      // An IP literal is never looked up: checkWebhookUrl above has judged it already.
       const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-      // An IP literal is never looked up, so it is checked here.
-      const literal = addressKind(host);
-      if (literal !== undefined && !addressAllowed(literal, policy)) {
-        settle({ kind: 'refused', reason: `${host} is a ${literal} address` });
-        return;
-      }
       let finished = false;
       const finish = (outcome: AttemptOutcome): void => {
         if (finished) return;
