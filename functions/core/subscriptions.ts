@@ -26,10 +26,28 @@ export interface StoredSubscription extends Subscription {
   readonly secret: string;
 }
 
+/**
+ * Most subscriptions one tenant may have: every change is delivered once per
+ * matching subscription, so without a bound one write could make the
+ * delivery function send any number of requests.
+ */
+export const MAX_SUBSCRIPTIONS_PER_TENANT = 25;
+
+/** The tenant has as many subscriptions as it may have. */
+export class SubscriptionLimitError extends Error {
+  constructor(readonly limit: number) {
+    super(`subscription limit of ${limit} reached`);
+    this.name = 'SubscriptionLimitError';
+  }
+}
+
 /** The storage port of subscriptions; each method is one request. */
 export interface SubscriptionStore {
-  /** Stores a new subscription (ids are fresh ULIDs). */
-  putSubscription(tenant: string, subscription: StoredSubscription): Promise<void>;
+  /**
+   * Stores a new subscription (ids are fresh ULIDs) unless the tenant has
+   * `limit` already: then throws {@link SubscriptionLimitError}.
+   */
+  putSubscription(tenant: string, subscription: StoredSubscription, limit: number): Promise<void>;
   /** Every subscription of the tenant, secrets included (for delivery). */
   listSubscriptions(tenant: string): Promise<StoredSubscription[]>;
   /** Removes one; false when the tenant has none with this id. */
@@ -117,7 +135,15 @@ export const createSubscriptionService = ({
       createdAt: now().toISOString(),
       secret: `whsec_${randomBytes(32).toString('base64url')}`,
     };
-    await store.putSubscription(tenant, subscription);
+    try {
+      await store.putSubscription(tenant, subscription, MAX_SUBSCRIPTIONS_PER_TENANT);
+    } catch (error) {
+      if (!(error instanceof SubscriptionLimitError)) throw error;
+      throw new ValidationError(
+        `a tenant may have at most ${error.limit} subscriptions; remove one first`,
+        [{ pointer: '', message: `at most ${error.limit} subscriptions per tenant` }],
+      );
+    }
     return subscription;
   },
 

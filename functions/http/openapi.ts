@@ -246,7 +246,9 @@ const OPERATIONS: Record<
       ...common,
       '413': problem('Body too large'),
       '415': problem('Unsupported media type'),
-      '422': problem('Invalid subscription: an unknown event type, or a URL that is refused'),
+      '422': problem(
+        'Invalid subscription: an unknown event type, a URL that is refused, or the limit per tenant reached',
+      ),
     },
   },
   'subscriptions.list': {

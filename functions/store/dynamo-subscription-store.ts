@@ -1,20 +1,33 @@
 /** The DynamoDB implementation of the subscription port. */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
   type DynamoDBDocumentClient,
-  PutCommand,
   QueryCommand,
+  TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { StoredSubscription, SubscriptionStore } from '../core/subscriptions';
-import { translateFailures } from './failures';
 import {
+  type StoredSubscription,
+  SubscriptionLimitError,
+  type SubscriptionStore,
+} from '../core/subscriptions';
+import { translateFailures, unavailable } from './failures';
+import {
+  buildSubscriptionCreate,
   buildSubscriptionDelete,
-  buildSubscriptionPut,
   buildSubscriptionQuery,
   toSubscription,
 } from './subscription-requests';
 
-class NoSuchSubscription extends Error {}
+/** Whether DynamoDB refused the transaction because part 0's condition failed. */
+const firstPartRefused = (error: unknown): boolean =>
+  error instanceof TransactionCanceledException &&
+  error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed';
+
+/** A transaction cancelled for anything but part 0's condition: another writer, try again. */
+const cancelled = (error: unknown): never => {
+  if (error instanceof TransactionCanceledException) throw unavailable(error);
+  throw error;
+};
 
 export const createDynamoSubscriptionStore = ({
   client,
@@ -23,10 +36,17 @@ export const createDynamoSubscriptionStore = ({
   client: DynamoDBDocumentClient;
   tableName: string;
 }): SubscriptionStore => ({
-  async putSubscription(tenant, subscription) {
-    await translateFailures(() =>
-      client.send(new PutCommand(buildSubscriptionPut(tableName, tenant, subscription))),
-    );
+  async putSubscription(tenant, subscription, limit) {
+    try {
+      await translateFailures(() =>
+        client.send(
+          new TransactWriteCommand(buildSubscriptionCreate(tableName, tenant, subscription, limit)),
+        ),
+      );
+    } catch (error) {
+      if (firstPartRefused(error)) throw new SubscriptionLimitError(limit);
+      cancelled(error);
+    }
   },
 
   async listSubscriptions(tenant) {
@@ -44,14 +64,13 @@ export const createDynamoSubscriptionStore = ({
 
   async deleteSubscription(tenant, id) {
     try {
-      await translateFailures(
-        () => client.send(new DeleteCommand(buildSubscriptionDelete(tableName, tenant, id))),
-        () => new NoSuchSubscription(),
+      await translateFailures(() =>
+        client.send(new TransactWriteCommand(buildSubscriptionDelete(tableName, tenant, id))),
       );
       return true;
     } catch (error) {
-      if (error instanceof NoSuchSubscription) return false;
-      throw error;
+      if (firstPartRefused(error)) return false;
+      return cancelled(error);
     }
   },
 });

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../functions/core/key-admin';
+import { MAX_SUBSCRIPTIONS_PER_TENANT } from '../../functions/core/subscriptions';
 import { type Answer, authedSender, PROBLEM, problemType } from '../helpers/http';
 import { startApi, type TestApi } from '../helpers/local-api';
 import { uniqueName } from '../helpers/local-dynamo';
@@ -147,5 +148,36 @@ describe('webhook subscriptions', () => {
     expectRefusedUrl(
       await subscribe({ url: 'https://169.254.169.254/', events: ['document.created'] }, local),
     );
+  });
+
+  it('refuses a subscription past the limit per tenant with 422, also when registrations race', async () => {
+    const { key } = await createApiKey(api.keys, {
+      tenant: uniqueName('limit'),
+      scopes: ['read', 'write'],
+      quota: 1000,
+    });
+    const tenant = authedSender(api.baseUrl, { authorization: `Bearer ${key}` });
+    const register = () =>
+      tenant('POST', '/v1/subscriptions', {
+        body: { url: 'https://hooks.example.com/limit', events: ['document.created'] },
+      });
+    const answers = await Promise.all(
+      Array.from({ length: MAX_SUBSCRIPTIONS_PER_TENANT + 5 }, () => register()),
+    );
+    // Registrations that met a concurrent one in DynamoDB may be answered 503 (retryable).
+    expect(answers.every((a) => [201, 422, 503].includes(a.status))).toBe(true);
+    let listed = (await tenant('GET', '/v1/subscriptions')).body.items;
+    // Fill up whatever a race left open, then one more must be refused.
+    while (listed.length < MAX_SUBSCRIPTIONS_PER_TENANT) {
+      expect((await register()).status).toBe(201);
+      listed = (await tenant('GET', '/v1/subscriptions')).body.items;
+    }
+    expect(listed).toHaveLength(MAX_SUBSCRIPTIONS_PER_TENANT);
+    const refused = await register();
+    expect(refused.status).toBe(422);
+    expect(refused.body.detail).toContain(`at most ${MAX_SUBSCRIPTIONS_PER_TENANT}`);
+    expect((await tenant('DELETE', `/v1/subscriptions/${listed[0].id}`)).status).toBe(204);
+    expect((await register()).status).toBe(201);
+    expect((await register()).status).toBe(422);
   });
 });

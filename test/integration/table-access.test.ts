@@ -248,13 +248,17 @@ describe('table access of the webhook function', () => {
   it('only queries subscription partitions, with the actions the stack grants it', async () => {
     group = 'setup';
     const tenant = 'access';
-    await subscriptionStore.putSubscription(tenant, {
-      id: '01JAAAAAAAAAAAAAAAAAAAAAAA',
-      url: 'https://hooks.example.com/x',
-      events: ['document.created'],
-      createdAt: new Date().toISOString(),
-      secret: 'whsec_x',
-    });
+    await subscriptionStore.putSubscription(
+      tenant,
+      {
+        id: '01JAAAAAAAAAAAAAAAAAAAAAAA',
+        url: 'https://hooks.example.com/x',
+        events: ['document.created'],
+        createdAt: new Date().toISOString(),
+        secret: 'whsec_x',
+      },
+      25,
+    );
     const sent: string[] = [];
     const processor = createStreamProcessor({
       subscriptions: subscriptionStore,
