@@ -159,6 +159,20 @@ export const addMonitoring = (scope: Construct, props: MonitoringProps): Dashboa
   );
   dashboard.addWidgets(
     new GraphWidget({
+      title: 'Webhook deliveries by outcome',
+      left: [
+        new MathExpression({
+          expression: `SEARCH('{${METRICS_NAMESPACE},${DIMENSION.outcome},service} MetricName="${METRIC.webhookDeliveries}"', 'Sum', ${PERIOD.toSeconds()})`,
+          label: 'deliveries',
+          period: PERIOD,
+        }),
+      ],
+      width: 24,
+      height: 6,
+    }),
+  );
+  dashboard.addWidgets(
+    new GraphWidget({
       title: 'Table: consumed capacity',
       left: [
         props.table.metricConsumedReadCapacityUnits({ period: PERIOD }),

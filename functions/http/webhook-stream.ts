@@ -7,6 +7,7 @@
  */
 import type { SubscriptionStore } from '../core/subscriptions';
 import {
+  type AttemptOutcome,
   createWebhookDispatcher,
   type Delivery,
   type DispatchOptions,
@@ -64,3 +65,12 @@ export const batchItemFailures = (
   firstFailed === undefined
     ? { batchItemFailures: [] }
     : { batchItemFailures: [{ itemIdentifier: sequenceNumbers[firstFailed] ?? '' }] };
+
+/** How many deliveries ended each way, for the delivery metric. */
+export const deliveryCounts = (
+  deliveries: readonly Delivery[],
+): Record<AttemptOutcome['kind'], number> => {
+  const counts = { delivered: 0, rejected: 0, refused: 0, failed: 0 };
+  for (const delivery of deliveries) counts[delivery.outcome.kind] += 1;
+  return counts;
+};

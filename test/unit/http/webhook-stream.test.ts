@@ -1,7 +1,11 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { AttemptOutcome } from '../../../functions/core/webhook-delivery';
-import { batchItemFailures, createStreamProcessor } from '../../../functions/http/webhook-stream';
+import {
+  batchItemFailures,
+  createStreamProcessor,
+  deliveryCounts,
+} from '../../../functions/http/webhook-stream';
 import type { StreamRecord } from '../../../functions/store/stream-events';
 
 const created = (id: string): StreamRecord => ({
@@ -74,6 +78,12 @@ describe('stream batches to deliveries', () => {
     expect(result.firstFailed).toBe(3);
     expect(batchItemFailures(['1', '2', '3', '4', '5'], result)).toEqual({
       batchItemFailures: [{ itemIdentifier: '4' }],
+    });
+    expect(deliveryCounts(result.deliveries.flat())).toEqual({
+      delivered: 1,
+      rejected: 1,
+      refused: 0,
+      failed: 2,
     });
   });
 
