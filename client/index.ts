@@ -33,3 +33,12 @@ export {
 export type * from './transaction-types.js';
 export { StagedTransaction } from './transactions.js';
 export type * from './types.js';
+export {
+  DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
+  type VerifyWebhookOptions,
+  verifyWebhook,
+  WEBHOOK_SIGNATURE_HEADER,
+  type WebhookEvent,
+  type WebhookEventType,
+  WebhookVerificationError,
+} from './webhooks.js';

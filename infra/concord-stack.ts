@@ -37,25 +37,38 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   ApplicationLogLevel,
   Architecture,
+  FilterCriteria,
+  FilterRule,
   LoggingFormat,
   Runtime,
+  StartingPosition,
   SystemLogLevel,
 } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ConcordConfig } from '../functions/core/config';
 import { CORS, CORS_ORIGINS_ENV } from '../functions/http/cors';
 import { type FunctionGroup, routes } from '../functions/http/routes';
-import { API_KEY_PARTITION_PREFIX, TABLE_KEYS, TABLE_NAME_ENV } from '../functions/store/keys';
+import {
+  API_KEY_PARTITION_PREFIX,
+  CONFLICT_SORT_PREFIX,
+  ITEM_SORT_PREFIX,
+  subscriptionPartition,
+  TABLE_KEYS,
+  TABLE_NAME_ENV,
+} from '../functions/store/keys';
 import { LAMBDA_BUNDLE } from './bundle-options';
 import { type DeploySettings, deploySettings } from './deploy-settings';
-import { addMonitoring } from './monitoring';
-import { READ_GROUP_KEY_ACTIONS, TABLE_ACTIONS } from './table-access';
+import { addMonitoring, addWebhookAlarms } from './monitoring';
+import { READ_GROUP_KEY_ACTIONS, TABLE_ACTIONS, WEBHOOK_FUNCTION_ACTIONS } from './table-access';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LAMBDA_ENTRY = path.join(PROJECT_ROOT, 'functions/http/lambda.ts');
+const STREAM_ENTRY = path.join(PROJECT_ROOT, 'functions/http/stream-lambda.ts');
 
 /** The table operations the store issues; an alarm's metric math allows at most 10 metrics. */
 const ALARMED_OPERATIONS = [
@@ -88,6 +101,10 @@ export class ConcordStack extends Stack {
   readonly functions: ReadonlyMap<FunctionGroup, NodejsFunction>;
   /** Where every alarm notifies: the topic of `concord:alarmTopicArn`, or one made here. */
   readonly alarmTopic: ITopic;
+  /** Delivers webhooks from the table's stream. */
+  readonly webhookFunction: NodejsFunction;
+  /** Where the stream's event source puts batches it gave up on. */
+  readonly webhookFailures: Queue;
   private readonly settings: DeploySettings;
 
   constructor(scope: Construct, id: string, props: ConcordStackProps) {
@@ -171,6 +188,10 @@ export class ConcordStack extends Stack {
       : this.ownAlarmTopic();
     const notify = new SnsAction(this.alarmTopic);
     this.alarms(stage, notify);
+    const webhooks = this.webhookDelivery();
+    this.webhookFunction = webhooks.fn;
+    this.webhookFailures = webhooks.failures;
+    addWebhookAlarms(this, { ...webhooks, notify });
     addMonitoring(this, {
       config: props.config,
       stage,
@@ -264,6 +285,105 @@ export class ConcordStack extends Stack {
     }
     // 'public' serves only the API description and gets no table access at all.
     return fn;
+  }
+
+  /**
+   * The stream function that delivers webhooks. Lambda reads the stream in
+   * order, retries a batch from the first record the function reports as
+   * failed, splits a failing batch to isolate the record at fault, gives up
+   * after a bounded number of retries or once a record is too old, and then
+   * puts the batch's description on a queue for an operator to look at.
+   */
+  private webhookDelivery(): { fn: NodejsFunction; failures: Queue } {
+    const logGroup = new LogGroup(this, 'WebhookFunctionLogs', {
+      retention: this.settings.logRetention,
+    });
+    const role = new Role(this, 'WebhookFunctionRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Concord webhook delivery from the table stream',
+    });
+    logGroup.grantWrite(role);
+    const fn = new NodejsFunction(this, 'WebhookFunction', {
+      entry: STREAM_ENTRY,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: FUNCTION_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: 512,
+      // A batch of 10 records, each delivery at most 3 attempts of 5 s plus backoff, 8 at a time.
+      timeout: Duration.minutes(2),
+      role,
+      logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      systemLogLevelV2: SystemLogLevel.WARN,
+      environment: { [TABLE_NAME_ENV]: this.table.tableName },
+      bundling: {
+        format: OutputFormat.ESM,
+        minify: LAMBDA_BUNDLE.minify,
+        sourceMap: LAMBDA_BUNDLE.sourceMap,
+        target: LAMBDA_BUNDLE.target,
+        mainFields: [...LAMBDA_BUNDLE.mainFields],
+        banner: LAMBDA_BUNDLE.banner,
+        bundleAwsSDK: true,
+      },
+    });
+    // It reads subscriptions, and nothing else of the table. IAM's `*` also
+    // matches `#`, so `T#*#SUB` would admit a Query of a history partition
+    // whose document id is `SUB`: a read the code never makes, of no secret.
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: [...WEBHOOK_FUNCTION_ACTIONS],
+        resources: [this.table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [subscriptionPartition('*')] },
+        },
+      }),
+    );
+    const failures = new Queue(this, 'WebhookFailures', {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(failures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the on-failure destination of the webhook stream; nothing consumes it automatically.',
+    });
+    fn.addEventSource(
+      new DynamoEventSource(this.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 10,
+        bisectBatchOnError: true,
+        retryAttempts: 5,
+        maxRecordAge: Duration.hours(6),
+        reportBatchItemFailures: true,
+        onFailure: new SqsDlq(failures),
+        // Only documents and conflicts make events: history entries, guards and keys never wake it.
+        filters: [
+          FilterCriteria.filter({
+            dynamodb: {
+              Keys: {
+                [TABLE_KEYS.sortKey]: {
+                  S: [
+                    ...FilterRule.beginsWith(ITEM_SORT_PREFIX),
+                    ...FilterRule.beginsWith(CONFLICT_SORT_PREFIX),
+                  ],
+                },
+              },
+            },
+          }),
+        ],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'dynamodb:ListStreams, which the DynamoDB event source grants, has no resource-level ' +
+        'permissions; the stream reads themselves are granted on this table stream only.',
+    });
+    return { fn, failures };
   }
 
   private defaultStage(api: HttpApi): HttpStage {

@@ -18,6 +18,7 @@ import {
 import type { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ConcordConfig } from '../functions/core/config';
 import {
@@ -158,6 +159,20 @@ export const addMonitoring = (scope: Construct, props: MonitoringProps): Dashboa
   );
   dashboard.addWidgets(
     new GraphWidget({
+      title: 'Webhook deliveries by outcome',
+      left: [
+        new MathExpression({
+          expression: `SEARCH('{${METRICS_NAMESPACE},${DIMENSION.outcome},service} MetricName="${METRIC.webhookDeliveries}"', 'Sum', ${PERIOD.toSeconds()})`,
+          label: 'deliveries',
+          period: PERIOD,
+        }),
+      ],
+      width: 24,
+      height: 6,
+    }),
+  );
+  dashboard.addWidgets(
+    new GraphWidget({
       title: 'Table: consumed capacity',
       left: [
         props.table.metricConsumedReadCapacityUnits({ period: PERIOD }),
@@ -168,4 +183,48 @@ export const addMonitoring = (scope: Construct, props: MonitoringProps): Dashboa
     }),
   );
   return dashboard;
+};
+
+/** How far behind the stream webhook delivery may fall before it alarms. */
+export const WEBHOOK_ITERATOR_AGE_ALARM = Duration.minutes(15);
+
+/**
+ * Alarms of webhook delivery: the function failing, falling behind the
+ * stream, or giving up on a batch (a message on the on-failure queue).
+ */
+export const addWebhookAlarms = (
+  scope: Construct,
+  props: { fn: NodejsFunction; failures: Queue; notify: SnsAction },
+): void => {
+  const alarm = (id: string, metric: IMetric, threshold: number, description: string) => {
+    new Alarm(scope, id, {
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+    }).addAlarmAction(props.notify);
+  };
+  alarm(
+    'WebhookFunctionErrors',
+    props.fn.metricErrors({ period: PERIOD }),
+    1,
+    'The webhook function failed',
+  );
+  alarm(
+    'WebhookIteratorAge',
+    props.fn.metric('IteratorAge', { statistic: 'Maximum', period: PERIOD }),
+    WEBHOOK_ITERATOR_AGE_ALARM.toMilliseconds(),
+    'Webhook delivery is falling behind the table stream',
+  );
+  alarm(
+    'WebhookDeliveriesAbandoned',
+    props.failures.metricApproximateNumberOfMessagesVisible({
+      period: PERIOD,
+      statistic: 'Maximum',
+    }),
+    1,
+    'Webhook delivery gave up on stream records: see the on-failure queue',
+  );
 };

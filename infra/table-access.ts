@@ -27,3 +27,10 @@ export const TABLE_ACTIONS: Record<FunctionGroup, readonly string[]> = {
 
 /** What a read-group function may write: only API key records, to admit requests. */
 export const READ_GROUP_KEY_ACTIONS: readonly string[] = ['dynamodb:UpdateItem'];
+
+/**
+ * What the webhook function may do with the table, besides reading its
+ * stream: find a tenant's subscriptions. The stack limits it to the
+ * subscription partitions with an IAM `dynamodb:LeadingKeys` condition.
+ */
+export const WEBHOOK_FUNCTION_ACTIONS: readonly string[] = ['dynamodb:Query'];

@@ -10,9 +10,12 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { ConcordConfig } from '../functions/core/config';
 import { createHttpHandler } from '../functions/http/app';
 import type { RequestObserver } from '../functions/http/observability';
+import { createStreamProcessor } from '../functions/http/webhook-stream';
+import { createWebhookTransport } from '../functions/http/webhook-transport';
 import { createDocumentClient } from '../functions/store/client';
 import { createDynamoApiKeyStore } from '../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../functions/store/dynamo-item-store';
+import { createDynamoSubscriptionStore } from '../functions/store/dynamo-subscription-store';
 import { TABLE_NAME_ENV } from '../functions/store/keys';
 import { awaitLocalCommits } from './commit-barrier';
 import { ensureDevKey } from './dev-key';
@@ -20,9 +23,12 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamo-admin';
 import { dynamoDbPath, ENDPOINT_FILE, LOCAL_TABLE_NAME } from './paths';
 import { createLocalServer, type LocalHandler, type LocalServer } from './server';
 import { devKeyError, listenError, settingsFromEnv, startupFailureMessage } from './startup';
+import { startStreamReader } from './stream-reader';
 import { ensureTableOn, type SupervisedDynamo, superviseDynamoLocal } from './supervisor';
 
 const TABLE_NAME = LOCAL_TABLE_NAME;
+/** A receiver on the developer's machine may listen on loopback, over plain http. */
+const WEBHOOKS = { localMode: true } as const;
 
 /** The handlers over one DynamoDB Local endpoint, and how to let go of its client. */
 const connect = (
@@ -43,13 +49,45 @@ const connect = (
   awaitLocalCommits(client, barrierClient);
   const keys = createDynamoApiKeyStore({ client, tableName: TABLE_NAME });
   const store = createDynamoItemStore({ client, tableName: TABLE_NAME });
+  const subscriptions = createDynamoSubscriptionStore({ client, tableName: TABLE_NAME });
+  // The same delivery code as the stream function on AWS, fed by DynamoDB Local's stream.
+  const processor = createStreamProcessor({
+    subscriptions,
+    transport: createWebhookTransport({ policy: WEBHOOKS }),
+  });
+  const webhooks = startStreamReader({
+    endpoint,
+    tableName: TABLE_NAME,
+    // Changes made while the server was down are not delivered on the next start.
+    from: 'latest',
+    log: (line) => console.error(`concord: ${line}`),
+    onRecords: async (records) => {
+      const { deliveries } = await processor.process(records);
+      for (const d of deliveries.flat()) {
+        const { outcome } = d;
+        const result =
+          outcome.kind === 'delivered' ? `${outcome.status}` : `${outcome.kind}: ${outcome.reason}`;
+        console.error(
+          `concord: webhook ${d.type} ${d.eventId} to subscription ${d.subscriptionId}: ${result} (${d.attempts} attempt${d.attempts === 1 ? '' : 's'})`,
+        );
+      }
+    },
+  });
   return {
     endpoint,
     keys,
-    handler: createHttpHandler({ config, store, keys, observer }) as LocalHandler,
+    handler: createHttpHandler({
+      config,
+      store,
+      keys,
+      observer,
+      subscriptions,
+      webhooks: WEBHOOKS,
+    }) as LocalHandler,
+    webhooks,
     close: () => {
-      client.destroy();
       barrierClient.destroy();
+      void webhooks.close().finally(() => client.destroy());
     },
   };
 };
@@ -81,6 +119,7 @@ const main = async (): Promise<void> => {
     stopping = true;
     await server.close().catch(() => undefined);
     rmSync(endpointFile, { force: true });
+    await connection?.webhooks.close().catch(() => undefined);
     await dynamo?.stop();
     process.exit(code);
   };
@@ -123,6 +162,9 @@ const main = async (): Promise<void> => {
   process.env[TABLE_NAME_ENV] = TABLE_NAME;
   const { endpoint, pid } = dynamo.current();
   connection = connect(config, endpoint, observer);
+  await connection.webhooks.ready.catch((error: unknown) => {
+    console.error(`concord: webhooks: cannot read the table's stream: ${(error as Error).message}`);
+  });
   const devKey = await ensureDevKey(connection.keys, dataDir, {
     quota: config.rateLimit.defaultQuota,
     windowSeconds: config.rateLimit.windowSeconds,

@@ -23,7 +23,13 @@ import type { ItemStore } from '../core/items-model';
 import { createLeaseService } from '../core/leases';
 import { currentRequestStats, withRequestStats } from '../core/request-stats';
 import { createStagedTransactionService } from '../core/staged-transactions';
+import {
+  createSubscriptionService,
+  type SubscriptionService,
+  type SubscriptionStore,
+} from '../core/subscriptions';
 import { createTransactionService } from '../core/transactions';
+import type { WebhookPolicy } from '../core/webhook-urls';
 import { admission, principalOf } from './admission';
 import {
   createItem,
@@ -36,6 +42,11 @@ import {
 } from './handlers/items';
 import { acquireLock, releaseLock, renewLock } from './handlers/locks';
 import { getOpenApi } from './handlers/openapi';
+import {
+  createSubscription,
+  deleteSubscription,
+  listSubscriptions,
+} from './handlers/subscriptions';
 import {
   abortStaged,
   addStaged,
@@ -60,6 +71,10 @@ export interface AppDependencies {
   readonly observer?: RequestObserver;
   /** The admission's clock and settings; the defaults when absent. */
   readonly access?: Omit<AccessOptions, 'keys'>;
+  /** Where webhook subscriptions live; without one, the subscription routes answer 404. */
+  readonly subscriptions?: SubscriptionStore;
+  /** Which webhook URLs may be registered; AWS rules (no local mode) when absent. */
+  readonly webhooks?: WebhookPolicy;
 }
 
 /** No tenant's data lives here: what a public route would see if it asked. */
@@ -85,6 +100,16 @@ const HANDLERS: Record<HandlerName, RouteHandler> = {
   'transactions.add': addStaged,
   'transactions.commit': commitStaged,
   'transactions.abort': abortStaged,
+  'subscriptions.create': createSubscription,
+  'subscriptions.list': listSubscriptions,
+  'subscriptions.delete': deleteSubscription,
+};
+
+/** What the subscription routes use when the API has no subscription store. */
+const noSubscriptions: SubscriptionService = {
+  create: () => Promise.reject(new NotFoundError('webhooks are not set up on this server')),
+  list: () => Promise.reject(new NotFoundError('webhooks are not set up on this server')),
+  remove: () => Promise.reject(new NotFoundError('webhooks are not set up on this server')),
 };
 
 /**
@@ -113,12 +138,17 @@ export const createHttpHandler = ({
   corsOrigins,
   observer,
   access: accessOptions,
+  subscriptions: subscriptionStore,
+  webhooks = { localMode: false },
 }: AppDependencies): HttpHandler => {
   const items = createItemService({ config, store });
   const leases = createLeaseService({ store, collection: items.assertCollection });
   const transactions = createTransactionService({ config, store });
   const staged = createStagedTransactionService({ transactions, store });
   const access = createAccessService({ ...accessOptions, keys });
+  const subscriptions = subscriptionStore
+    ? createSubscriptionService({ store: subscriptionStore, policy: webhooks })
+    : noSubscriptions;
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(observe(currentRequestStats, observer))
     .use(cors(corsOrigins))
@@ -131,7 +161,14 @@ export const createHttpHandler = ({
       const principal = principalOf(event);
       // Public routes never read tenant data; a route that does always has a principal.
       const tenant = principal?.tenant ?? PUBLIC_TENANT;
-      return HANDLERS[route.handler](event, { items, leases, transactions, staged, tenant });
+      return HANDLERS[route.handler](event, {
+        items,
+        leases,
+        transactions,
+        staged,
+        subscriptions,
+        tenant,
+      });
     });
   const serve = handler as unknown as HttpHandler;
   // Every database call of the request adds to its own stats.

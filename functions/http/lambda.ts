@@ -8,6 +8,7 @@ import { parseConfig } from '../core/config';
 import { createDocumentClient } from '../store/client';
 import { createDynamoApiKeyStore } from '../store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../store/dynamo-item-store';
+import { createDynamoSubscriptionStore } from '../store/dynamo-subscription-store';
 import { TABLE_NAME_ENV } from '../store/keys';
 import { createHttpHandler } from './app';
 import { CORS_ORIGINS_ENV } from './cors';
@@ -21,6 +22,9 @@ export const handler = createHttpHandler({
   config: parseConfig(rawConfig),
   store: createDynamoItemStore({ client, tableName }),
   keys: createDynamoApiKeyStore({ client, tableName }),
+  subscriptions: createDynamoSubscriptionStore({ client, tableName }),
+  // On AWS a webhook may only go to a public https address.
+  webhooks: { localMode: false },
   observer: createPowertoolsObserver(),
   ...(process.env[CORS_ORIGINS_ENV]
     ? { corsOrigins: process.env[CORS_ORIGINS_ENV].split(',') }

@@ -3,6 +3,7 @@
  * can never list a route the API lacks, or miss one it has.
  */
 import { MAX_PAGE_SIZE } from '../core/limits';
+import { EVENT_TYPES } from '../core/webhook-events';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 import { JSON_PATCH_TYPE, JSON_TYPE, MERGE_PATCH_TYPE } from './request';
 import { type HandlerName, type Route, routes } from './routes';
@@ -232,6 +233,75 @@ const OPERATIONS: Record<
     },
   },
   ...TRANSACTION_OPERATIONS,
+  'subscriptions.create': {
+    requestBody: {
+      required: true,
+      content: { [JSON_TYPE]: { schema: ref('SubscriptionRequest') } },
+    },
+    responses: {
+      '201': {
+        description: 'Registered (Location names it); `secret` appears in this answer only',
+        content: { [JSON_TYPE]: { schema: ref('Subscription') } },
+      },
+      ...common,
+      '413': problem('Body too large'),
+      '415': problem('Unsupported media type'),
+      '422': problem(
+        'Invalid subscription: an unknown event type, a URL that is refused, or the limit per tenant reached',
+      ),
+    },
+  },
+  'subscriptions.list': {
+    responses: {
+      '200': {
+        description: "The tenant's subscriptions, without secrets",
+        content: {
+          [JSON_TYPE]: {
+            schema: {
+              type: 'object',
+              properties: { items: { type: 'array', items: ref('Subscription') } },
+            },
+          },
+        },
+      },
+      ...common,
+    },
+  },
+  'subscriptions.delete': {
+    responses: { '204': { description: 'Removed' }, ...common },
+  },
+};
+
+const SUBSCRIPTION_SCHEMAS = {
+  SubscriptionRequest: {
+    type: 'object',
+    required: ['url', 'events'],
+    properties: {
+      url: {
+        type: 'string',
+        format: 'uri',
+        description: 'https; a host that is a private, loopback or link-local address is refused',
+      },
+      events: { type: 'array', minItems: 1, items: { type: 'string', enum: [...EVENT_TYPES] } },
+      collection: { type: 'string', description: 'Only events of this collection' },
+    },
+  },
+  Subscription: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      url: { type: 'string', format: 'uri' },
+      events: { type: 'array', items: { type: 'string', enum: [...EVENT_TYPES] } },
+      collection: { type: 'string' },
+      createdAt: { type: 'string', format: 'date-time' },
+      secret: {
+        type: 'string',
+        description:
+          'Signs every delivery (Concord-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">); ' +
+          'only in the answer to the registration',
+      },
+    },
+  },
 };
 
 const pathParameters = (path: string): Json[] =>
@@ -363,6 +433,7 @@ export const buildOpenApi = (): Json => {
           },
         },
         ...TRANSACTION_SCHEMAS,
+        ...SUBSCRIPTION_SCHEMAS,
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status'],

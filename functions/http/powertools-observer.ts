@@ -26,6 +26,8 @@ export const METRIC = {
   serverErrors: 'ServerErrors',
   collectionWrites: 'CollectionWrites',
   collectionConflicts: 'CollectionConflicts',
+  /** Webhook deliveries by how they ended (dimension `Outcome`). */
+  webhookDeliveries: 'WebhookDeliveries',
 } as const;
 
 /** Metric dimensions, shared with the stack. */
@@ -33,6 +35,7 @@ export const DIMENSION = {
   route: 'Route',
   type: 'ConflictType',
   collection: 'Collection',
+  outcome: 'Outcome',
 } as const;
 
 const READS = new Set(['GET', 'HEAD']);

@@ -41,6 +41,9 @@ export type HandlerName =
   | 'transactions.add'
   | 'transactions.commit'
   | 'transactions.abort'
+  | 'subscriptions.create'
+  | 'subscriptions.list'
+  | 'subscriptions.delete'
   | 'openapi.get';
 
 export const routes: readonly Route[] = [
@@ -243,6 +246,38 @@ export const routes: readonly Route[] = [
     group: 'write',
     auth: true,
     summary: 'Abort a staged transaction',
+  },
+  {
+    method: 'POST',
+    path: '/v1/subscriptions',
+    handler: 'subscriptions.create',
+    group: 'write',
+    auth: true,
+    summary: 'Register a webhook URL for event types; the answer shows the signing secret once',
+  },
+  {
+    method: 'GET',
+    path: '/v1/subscriptions',
+    handler: 'subscriptions.list',
+    group: 'read',
+    auth: true,
+    summary: "The tenant's webhook subscriptions (without secrets)",
+  },
+  {
+    method: 'HEAD',
+    path: '/v1/subscriptions',
+    handler: 'subscriptions.list',
+    group: 'read',
+    auth: true,
+    summary: 'Headers of the subscription list',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/subscriptions/{id}',
+    handler: 'subscriptions.delete',
+    group: 'write',
+    auth: true,
+    summary: 'Remove a webhook subscription',
   },
 ];
 

@@ -100,3 +100,5 @@ export const subscriptionPartition = (tenant: string): string =>
 export const SUBSCRIPTION_SORT_PREFIX = `S${SEPARATOR}`;
 export const subscriptionSortKey = (subscriptionId: string): string =>
   `${SUBSCRIPTION_SORT_PREFIX}${subscriptionId}`;
+/** The record in the subscription partition that counts the tenant's subscriptions. */
+export const SUBSCRIPTION_COUNT_SORT_KEY = 'COUNT';

@@ -19,6 +19,7 @@ import { createApiKey } from '../../functions/core/key-admin';
 import { createHttpHandler, type HttpHandler } from '../../functions/http/app';
 import { createDynamoApiKeyStore } from '../../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../../functions/store/dynamo-item-store';
+import { createDynamoSubscriptionStore } from '../../functions/store/dynamo-subscription-store';
 import { createLocalServer } from '../../local/server';
 import { createTestTable, testDocumentClient, uniqueName } from './local-dynamo';
 
@@ -57,6 +58,7 @@ export const defaultConfig = (): ConcordConfig =>
  * @param options.wrapStore wraps the DynamoDB item store the handler uses
  * @param options.wrapHandler wraps the HTTP handler the local server calls
  * @param options.access the admission's clock and settings; default: the real ones
+ * @param options.localMode webhooks to loopback (and over http) allowed; default false, as on AWS
  */
 export const startApi = async (
   options: {
@@ -66,6 +68,7 @@ export const startApi = async (
     wrapStore?: (store: ItemStore) => ItemStore;
     wrapHandler?: (handler: HttpHandler) => HttpHandler;
     access?: Omit<AccessOptions, 'keys'>;
+    localMode?: boolean;
   } = {},
 ): Promise<TestApi> => {
   const tableName = await createTestTable();
@@ -87,6 +90,8 @@ export const startApi = async (
     config,
     store,
     keys,
+    subscriptions: createDynamoSubscriptionStore({ client, tableName }),
+    webhooks: { localMode: options.localMode ?? false },
     ...(options.access ? { access: options.access } : {}),
   });
   const handler = options.wrapHandler ? options.wrapHandler(app) : app;

@@ -37,7 +37,7 @@ describe('monitoring', () => {
     }
   });
 
-  it('draws a dashboard of requests, conflicts by type, 428/429/replays and DynamoDB time', () => {
+  it('draws a dashboard of requests, conflicts by type, 428/429/replays, DynamoDB time and webhooks', () => {
     const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboards).toHaveLength(1);
     const body = JSON.stringify((dashboards[0] as Resource).Properties.DashboardBody);
@@ -49,6 +49,7 @@ describe('monitoring', () => {
       METRIC.idempotentReplays,
       METRIC.leaseContention,
       METRIC.dynamoTime,
+      METRIC.webhookDeliveries,
     ]) {
       expect(body).toContain(metric);
     }

@@ -7,7 +7,8 @@ import { type FunctionGroup, routeKey, routes } from '../../functions/http/route
 import { API_KEY_PARTITION_PREFIX, TABLE_KEYS, TABLE_NAME_ENV } from '../../functions/store/keys';
 import { buildApp } from '../../infra/build-app';
 import type { ConcordStack } from '../../infra/concord-stack';
-import { TABLE_ACTIONS } from '../../infra/table-access';
+import { WEBHOOK_ITERATOR_AGE_ALARM } from '../../infra/monitoring';
+import { TABLE_ACTIONS, WEBHOOK_FUNCTION_ACTIONS } from '../../infra/table-access';
 
 // Bundling needs the runtime code and takes seconds; the template does not need it.
 const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
@@ -130,14 +131,19 @@ describe('ConcordStack table', () => {
 });
 
 describe('ConcordStack functions', () => {
-  it('makes one function per route group', () => {
+  it('makes one function per route group, and one that delivers webhooks', () => {
     const groups = new Set(routes.map((route) => route.group));
-    built.template.resourceCountIs('AWS::Lambda::Function', groups.size);
+    built.template.resourceCountIs('AWS::Lambda::Function', groups.size + 1);
   });
 
-  it('runs every function on nodejs24.x, arm64, with the table name', () => {
-    const functions = Object.values(built.template.findResources('AWS::Lambda::Function'));
-    expect(functions.length).toBeGreaterThan(0);
+  it('runs every route function on nodejs24.x, arm64, with the table name', () => {
+    const webhookId = built.stack.getLogicalId(
+      built.stack.webhookFunction.node.defaultChild as never,
+    );
+    const functions = Object.entries(built.template.findResources('AWS::Lambda::Function'))
+      .filter(([id]) => id !== webhookId)
+      .map(([, fn]) => fn);
+    expect(functions.length).toBe(built.stack.functions.size);
     for (const fn of functions as Resource[]) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -161,8 +167,8 @@ describe('ConcordStack functions', () => {
 
   it('sets a retention on every log group', () => {
     const logGroups = Object.values(built.template.findResources('AWS::Logs::LogGroup'));
-    // One per function and one for API access logs.
-    expect(logGroups).toHaveLength(built.stack.functions.size + 1);
+    // One per function (the webhook function's too) and one for API access logs.
+    expect(logGroups).toHaveLength(built.stack.functions.size + 2);
     for (const logGroup of logGroups as Resource[]) {
       expect(logGroup.Properties.RetentionInDays).toBe(30);
     }
@@ -210,6 +216,92 @@ describe('ConcordStack functions', () => {
   });
 });
 
+describe('ConcordStack webhook delivery', () => {
+  const webhookRole = (): string => {
+    const id = built.stack.getLogicalId(built.stack.webhookFunction.node.defaultChild as never);
+    const fn = built.template.findResources('AWS::Lambda::Function')[id] as Resource;
+    return (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  };
+
+  it('reads the table stream with batch bisection, bounded retries and age, and an on-failure queue', () => {
+    built.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.anyValue(), 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 10,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      MaximumRecordAgeInSeconds: 6 * 3600,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } },
+      },
+      FilterCriteria: {
+        Filters: [
+          {
+            Pattern: JSON.stringify({
+              dynamodb: {
+                Keys: { [TABLE_KEYS.sortKey]: { S: [{ prefix: 'I#' }, { prefix: 'CF#' }] } },
+              },
+            }),
+          },
+        ],
+      },
+    });
+    built.template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+  });
+
+  it('lets the webhook function query only subscription partitions of the table', () => {
+    const policies = built.template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: webhookRole() }] },
+    });
+    const statements = Object.values(policies).flatMap(
+      (policy) =>
+        ((policy as Resource).Properties.PolicyDocument as { Statement: Statement[] }).Statement,
+    );
+    const dynamo = statements.filter((s) =>
+      [s.Action].flat().some((a) => a.startsWith('dynamodb:')),
+    );
+    const tableActions = dynamo.filter((s) => s.Condition !== undefined);
+    expect(tableActions).toEqual([
+      expect.objectContaining({
+        Action: WEBHOOK_FUNCTION_ACTIONS[0],
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*#SUB'] } },
+      }),
+    ]);
+    // Besides that, only the stream: no item reads or writes.
+    const unconditioned = dynamo
+      .filter((s) => s.Condition === undefined)
+      .flatMap((s) => [s.Action].flat());
+    expect(unconditioned.sort()).toEqual(
+      [
+        'dynamodb:DescribeStream',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'dynamodb:ListStreams',
+      ].sort(),
+    );
+  });
+
+  it('alarms when delivery fails, falls behind the stream, or gives up on records', () => {
+    const alarms = Object.values(
+      built.template.findResources('AWS::CloudWatch::Alarm'),
+    ) as Resource[];
+    const byMetric = (name: string) =>
+      alarms.filter((alarm) => alarm.Properties.MetricName === name);
+    expect(byMetric('IteratorAge')).toEqual([
+      expect.objectContaining({
+        Properties: expect.objectContaining({
+          Threshold: WEBHOOK_ITERATOR_AGE_ALARM.toMilliseconds(),
+        }),
+      }),
+    ]);
+    expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(1);
+  });
+});
+
 describe('ConcordStack operations', () => {
   it('alarms on function errors and throttles, API 5xx and table faults', () => {
     const alarms = Object.values(
@@ -217,7 +309,8 @@ describe('ConcordStack operations', () => {
     ) as Resource[];
     const metricNames = alarms.map((alarm) => alarm.Properties.MetricName).filter(Boolean);
     const perFunction = built.stack.functions.size;
-    expect(metricNames.filter((name) => name === 'Errors')).toHaveLength(perFunction);
+    // The webhook function's errors too.
+    expect(metricNames.filter((name) => name === 'Errors')).toHaveLength(perFunction + 1);
     expect(metricNames.filter((name) => name === 'Throttles')).toHaveLength(perFunction);
     expect(metricNames).toContain('5xx');
     const mathAlarms = JSON.stringify(alarms.map((alarm) => alarm.Properties.Metrics));

@@ -4,15 +4,27 @@
  * middleware records each DynamoDB action by the function group serving the
  * route. Each group may only use the actions the stack grants it.
  */
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config';
 import { createApiKey } from '../../functions/core/key-admin';
 import { createHttpHandler } from '../../functions/http/app';
 import { type FunctionGroup, type HandlerName, routes } from '../../functions/http/routes';
+import { createStreamProcessor } from '../../functions/http/webhook-stream';
 import { createDynamoApiKeyStore } from '../../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../../functions/store/dynamo-item-store';
-import { API_KEY_PARTITION_PREFIX } from '../../functions/store/keys';
-import { READ_GROUP_KEY_ACTIONS, TABLE_ACTIONS } from '../../infra/table-access';
+import { createDynamoSubscriptionStore } from '../../functions/store/dynamo-subscription-store';
+import {
+  API_KEY_PARTITION_PREFIX,
+  collectionPartition,
+  itemSortKey,
+  subscriptionPartition,
+} from '../../functions/store/keys';
+import {
+  READ_GROUP_KEY_ACTIONS,
+  TABLE_ACTIONS,
+  WEBHOOK_FUNCTION_ACTIONS,
+} from '../../infra/table-access';
 import { createLocalServer, type LocalServer } from '../../local/server';
 import { type Answer, freshId, send } from '../helpers/http';
 import { createTestTable, testDocumentClient } from '../helpers/local-dynamo';
@@ -52,11 +64,14 @@ const partitionOf = (input: Record<string, unknown>): string => {
 };
 
 let server: LocalServer;
+let subscriptionStore: ReturnType<typeof createDynamoSubscriptionStore>;
+/** Partitions of the webhook function's requests. */
+const webhookPartitions = new Set<string>();
 let auth: Record<string, string>;
 /** Whose request runs now; the test's own setup is nobody's. */
-let group: FunctionGroup | 'setup' = 'setup';
-const used = new Map<FunctionGroup | 'setup', Set<string>>();
-const keyWrites = new Map<FunctionGroup | 'setup', Set<string>>();
+let group: FunctionGroup | 'setup' | 'webhook' = 'setup';
+const used = new Map<FunctionGroup | 'setup' | 'webhook', Set<string>>();
+const keyWrites = new Map<FunctionGroup | 'setup' | 'webhook', Set<string>>();
 const covered = new Set<HandlerName>();
 
 beforeAll(async () => {
@@ -74,6 +89,10 @@ beforeAll(async () => {
           action === 'dynamodb:UpdateItem' &&
           partitionOf(command.input).startsWith(API_KEY_PARTITION_PREFIX);
         const into = onKey ? keyWrites : used;
+        if (group === 'webhook') {
+          const values = (command.input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
+          webhookPartitions.add(partitionOf(command.input) || String(values[':pk'] ?? ''));
+        }
         if (!into.has(group)) into.set(group, new Set());
         into.get(group)?.add(action);
       }
@@ -82,6 +101,7 @@ beforeAll(async () => {
     { step: 'initialize', name: 'recordTableAccess' },
   );
   const keys = createDynamoApiKeyStore({ client, tableName });
+  subscriptionStore = createDynamoSubscriptionStore({ client, tableName });
   const { key } = await createApiKey(keys, {
     tenant: 'access',
     scopes: ['read', 'write'],
@@ -94,6 +114,7 @@ beforeAll(async () => {
     }),
     store: createDynamoItemStore({ client, tableName }),
     keys,
+    subscriptions: subscriptionStore,
   });
   server = await createLocalServer({ handler, host: '127.0.0.1', port: 0 });
   used.clear();
@@ -188,6 +209,16 @@ describe('table access by function group', () => {
       `/v1/transactions/staged/${second.body.id as string}`,
     );
 
+    const hook = await call('subscriptions.create', 'POST', '/v1/subscriptions', {
+      body: { url: 'https://hooks.example.com/concord', events: ['document.created'] },
+    });
+    expect(hook.status).toBe(201);
+    await call('subscriptions.list', 'GET', '/v1/subscriptions');
+    expect(
+      (await call('subscriptions.delete', 'DELETE', `/v1/subscriptions/${hook.body.id as string}`))
+        .status,
+    ).toBe(204);
+
     // Every route was driven: a new route must be added here, so its access is checked.
     expect([...new Set(routes.map((r) => r.handler))].filter((h) => !covered.has(h))).toEqual([]);
     for (const g of ['read', 'write', 'public'] as const) {
@@ -210,5 +241,51 @@ describe('table access by function group', () => {
     for (const g of ['read', 'write'] as const) {
       expect([...(used.get(g) ?? [])].sort(), g).toEqual([...TABLE_ACTIONS[g]].sort());
     }
+  });
+});
+
+describe('table access of the webhook function', () => {
+  it('only queries subscription partitions, with the actions the stack grants it', async () => {
+    group = 'setup';
+    const tenant = 'access';
+    await subscriptionStore.putSubscription(
+      tenant,
+      {
+        id: '01JAAAAAAAAAAAAAAAAAAAAAAA',
+        url: 'https://hooks.example.com/x',
+        events: ['document.created'],
+        createdAt: new Date().toISOString(),
+        secret: 'whsec_x',
+      },
+      25,
+    );
+    const sent: string[] = [];
+    const processor = createStreamProcessor({
+      subscriptions: subscriptionStore,
+      transport: async (request) => {
+        sent.push(request.url);
+        return { kind: 'delivered', status: 204 };
+      },
+    });
+    group = 'webhook';
+    await processor.process([
+      {
+        eventName: 'INSERT',
+        dynamodb: {
+          NewImage: marshall({
+            pk: collectionPartition(tenant, 'items'),
+            sk: itemSortKey('d1'),
+            id: 'd1',
+            version: 1,
+            state: 'live',
+            body: '{}',
+          }),
+        },
+      },
+    ]);
+    group = 'setup';
+    expect(sent).toEqual(['https://hooks.example.com/x']);
+    expect([...(used.get('webhook') ?? [])]).toEqual([...WEBHOOK_FUNCTION_ACTIONS]);
+    expect([...webhookPartitions]).toEqual([subscriptionPartition(tenant)]);
   });
 });

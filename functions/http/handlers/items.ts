@@ -7,6 +7,7 @@ import type { ItemService } from '../../core/items';
 import type { LeaseService } from '../../core/leases';
 import type { Patch } from '../../core/patch';
 import type { StagedTransactionService } from '../../core/staged-transactions';
+import type { SubscriptionService } from '../../core/subscriptions';
 import type { TransactionService } from '../../core/transactions';
 import {
   documentTarget,
@@ -35,6 +36,7 @@ export interface RequestScope {
   readonly leases: LeaseService;
   readonly transactions: TransactionService;
   readonly staged: StagedTransactionService;
+  readonly subscriptions: SubscriptionService;
   readonly tenant: string;
 }
 
