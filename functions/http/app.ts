@@ -25,6 +25,7 @@ import { currentRequestStats, withRequestStats } from '../core/request-stats';
 import { createStagedTransactionService } from '../core/staged-transactions';
 import { createTransactionService } from '../core/transactions';
 import { admission, principalOf } from './admission';
+import { getDocs, getDocsScript } from './handlers/docs';
 import {
   createItem,
   deleteItem,
@@ -73,6 +74,8 @@ const HANDLERS: Record<HandlerName, RouteHandler> = {
   'items.patch': patchItem,
   'items.delete': deleteItem,
   'openapi.get': getOpenApi,
+  'docs.page': getDocs,
+  'docs.script': getDocsScript,
   'locks.acquire': acquireLock,
   'locks.renew': renewLock,
   'locks.release': releaseLock,

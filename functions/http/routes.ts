@@ -41,7 +41,9 @@ export type HandlerName =
   | 'transactions.add'
   | 'transactions.commit'
   | 'transactions.abort'
-  | 'openapi.get';
+  | 'openapi.get'
+  | 'docs.page'
+  | 'docs.script';
 
 export const routes: readonly Route[] = [
   {
@@ -59,6 +61,39 @@ export const routes: readonly Route[] = [
     group: 'public',
     auth: false,
     summary: 'Headers of the OpenAPI description',
+  },
+  {
+    method: 'GET',
+    path: '/docs',
+    handler: 'docs.page',
+    group: 'public',
+    auth: false,
+    summary:
+      'The human documentation: a guide to conflicts and problem types, and the API reference',
+  },
+  {
+    method: 'HEAD',
+    path: '/docs',
+    handler: 'docs.page',
+    group: 'public',
+    auth: false,
+    summary: 'Headers of the documentation page',
+  },
+  {
+    method: 'GET',
+    path: '/docs/redoc.standalone.js',
+    handler: 'docs.script',
+    group: 'public',
+    auth: false,
+    summary: 'The Redoc script that renders the API reference on the documentation page',
+  },
+  {
+    method: 'HEAD',
+    path: '/docs/redoc.standalone.js',
+    handler: 'docs.script',
+    group: 'public',
+    auth: false,
+    summary: 'Headers of the Redoc script',
   },
   {
     method: 'POST',
