@@ -71,12 +71,14 @@ export class ConcordClient {
   readonly #timeoutMs: number;
   readonly #random: () => number;
   readonly #sleep: SleepFn;
+  readonly #now: () => number;
   readonly #lastSeen = new LastSeen();
 
   constructor(options: ConcordClientOptions) {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#random = options.random ?? Math.random;
     this.#sleep = options.sleep ?? abortableSleep;
+    this.#now = options.now ?? (() => performance.now());
     this.#transport = new Transport({
       baseUrl: options.baseUrl,
       apiKey: options.apiKey,
@@ -183,7 +185,8 @@ export class ConcordClient {
   /**
    * Read-modify-write without lost updates: GET, `mutate`, PUT with `If-Match`.
    * On a version-mismatch, `mutate` runs again on the winner's document from the
-   * conflict answer (no extra GET) after a full-jitter backoff; after
+   * conflict answer (no extra GET) after a full-jitter backoff, or on a fresh
+   * GET when the backoff was longer than twice the refused PUT took; after
    * `maxAttempts` PUTs it rejects with the last `ConflictError`. `mutate` must
    * be pure: it may run several times. `id` and `version` in its result are
    * ignored. `timeoutMs` bounds the whole loop.
@@ -204,6 +207,7 @@ export class ConcordClient {
       maxAttempts: options.maxAttempts ?? DEFAULT_CONFLICT_BACKOFF.maxAttempts,
       backoff: options.backoff ?? true,
       random: this.#random,
+      now: this.#now,
     };
     return this.#scoped(options, (scope) => {
       const send = (spec: RequestSpec) => this.#transport.send(spec, scope);

@@ -14,15 +14,14 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = {
 };
 
 /**
- * Conflict retries in `update()`: short waits first, because contention clears fast. The cap
- * was measured (bench/contention.ts, paired runs): a writer that keeps losing to others keeps
- * spending attempts, and with a 500 ms cap some of 64 writers on one document spent 50 attempts
- * and gave up (in about half the runs); with 1 s none did in any run, for about a third less
- * goodput with 16 writers. A 250 ms cap made give-ups common.
+ * Conflict retries in `update()`: short waits first, because contention clears fast. The
+ * 500 ms cap was measured (bench/contention.ts, paired runs): with the read after a long wait
+ * (update-loop.ts) it gave the most goodput with 16 and 64 writers on one document and no
+ * give-ups; 1 s gave less goodput, and before that read, some of 64 writers gave up at 500 ms.
  */
 export const DEFAULT_CONFLICT_BACKOFF: Readonly<BackoffPolicy> = {
   baseDelayMs: 20,
-  maxDelayMs: 1_000,
+  maxDelayMs: 500,
   maxAttempts: 10,
 };
 

@@ -177,4 +177,6 @@ export interface ConcordClientOptions {
   /** Source of jitter in [0, 1); injectable for deterministic tests. */
   random?: () => number;
   sleep?: SleepFn;
+  /** Clock in milliseconds that times round trips (default `performance.now`); injectable for tests. */
+  now?: () => number;
 }

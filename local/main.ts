@@ -7,6 +7,7 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { ConcordConfig } from '../functions/core/config';
 import { createHttpHandler } from '../functions/http/app';
@@ -15,6 +16,7 @@ import { createDocumentClient, type DocumentClientOptions } from '../functions/s
 import { createDynamoApiKeyStore } from '../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../functions/store/dynamo-item-store';
 import { TABLE_NAME_ENV } from '../functions/store/keys';
+import { awaitLocalCommits } from './commit-barrier';
 import { ensureDevKey } from './dev-key';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamo-admin';
 import { ENDPOINT_ENV, ensureExternalTable, externalDynamoFromEnv } from './external-dynamo';
@@ -36,6 +38,16 @@ const connect = (
   },
 ) => {
   const client = createDocumentClient(options);
+  // Only DynamoDB Local acknowledges a transaction before it is durable; a
+  // real table (credentials of its own) needs no barrier read.
+  const barrierClient = options.credentials
+    ? new DynamoDBClient({
+        endpoint: options.endpoint,
+        region: options.region,
+        credentials: options.credentials,
+      })
+    : undefined;
+  if (barrierClient) awaitLocalCommits(client, barrierClient);
   const keys = createDynamoApiKeyStore({ client, tableName });
   const store = createDynamoItemStore({ client, tableName });
   return {
@@ -43,7 +55,10 @@ const connect = (
     client,
     keys,
     handler: createHttpHandler({ config, store, keys, observer }) as LocalHandler,
-    close: () => client.destroy(),
+    close: () => {
+      client.destroy();
+      barrierClient?.destroy();
+    },
   };
 };
 

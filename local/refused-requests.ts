@@ -70,12 +70,22 @@ const instanceOf = (raw: Buffer | undefined): string => {
   return target?.split('?')[0] ?? '/';
 };
 
+/** Whether the refused bytes start a HEAD request, whose answer must not have a body. */
+const isHead = (raw: Buffer | undefined): boolean => raw?.toString('latin1', 0, 5) === 'HEAD ';
+
 /**
  * Writes a complete HTTP/1.1 problem answer on a raw socket and closes it,
  * unless the socket is gone or an answer has already started on it (then
- * only closes it: bytes of ours would corrupt that answer).
+ * only closes it: bytes of ours would corrupt that answer). The answer to
+ * HEAD has the headers of the problem but not its body: a client reads none,
+ * and would take the body's bytes for garbage after the answer.
  */
-export const refuseOnSocket = (socket: Duplex, refusal: Refusal, instance: string): void => {
+export const refuseOnSocket = (
+  socket: Duplex,
+  refusal: Refusal,
+  instance: string,
+  head = false,
+): void => {
   // Node's own default handler makes the same check on the same field.
   const pending = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
   if (!socket.writable || pending?.headersSent) {
@@ -83,14 +93,14 @@ export const refuseOnSocket = (socket: Duplex, refusal: Refusal, instance: strin
     return;
   }
   const body = problemBody(refusal, instance);
-  const head = [
+  const lines = [
     `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? 'Error'}`,
     `content-type: ${PROBLEM_CONTENT_TYPE}`,
     `content-length: ${Buffer.byteLength(body)}`,
     'connection: close',
     'access-control-allow-origin: *',
   ];
-  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${head ? '' : body}`);
   // A client that never reads must not keep the socket open.
   setTimeout(() => socket.destroy(), 5_000).unref();
 };
@@ -103,7 +113,7 @@ export const answerRefusedRequests = (server: Server): void => {
       socket.destroy();
       return;
     }
-    refuseOnSocket(socket, refusalFor(error), instanceOf(error.rawPacket));
+    refuseOnSocket(socket, refusalFor(error), instanceOf(error.rawPacket), isHead(error.rawPacket));
   });
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => undefined);

@@ -30,8 +30,8 @@ const HISTORIES = 6;
 /** Histories recorded against the broken store; one violation is enough. */
 const BROKEN_HISTORIES = 4;
 const ABANDON_CHANCE = 0.04;
-/** About a minute of search on this machine; the histories here need a few million steps at most. */
-const MAX_STEPS = 20_000_000;
+/** Up to a few minutes of search on a loaded machine; histories here have needed up to 15 million steps. */
+const MAX_STEPS = 50_000_000;
 
 const seed = seedFrom('STRESS_SEED');
 const random = seededRandom(seed);
@@ -49,11 +49,17 @@ interface Checked {
 /** Creates a fresh document, records one history on it and checks it. */
 const recordAndCheck = async (api: TestApi): Promise<Checked> => {
   const id = freshId();
-  const created = await send(api.baseUrl, 'POST', '/v1/items', {
-    body: { id, value: 'initial' },
-    headers: api.headers,
-  });
-  expect(created.status).toBe(201);
+  // The previous check held the event loop for seconds, so a pooled
+  // connection may have been closed by the server meanwhile: a create that
+  // met such a connection is sent again (then 409: the first one created it).
+  const create = () =>
+    send(api.baseUrl, 'POST', '/v1/items', {
+      body: { id, value: 'initial' },
+      headers: api.headers,
+    });
+  const first = await create().catch(() => undefined);
+  if (first) expect(first.status).toBe(201);
+  else expect([201, 409]).toContain((await create()).status);
   const history = await recordRegisterHistory({
     baseUrl: api.baseUrl,
     headers: api.headers,

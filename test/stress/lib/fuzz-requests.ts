@@ -113,6 +113,8 @@ const oddSegment = fc.oneof(
     '%',
     '%zz',
     '%23a',
+    '#a',
+    '#a.b',
     ':v',
     '%3Av',
     'a.b',
@@ -509,7 +511,12 @@ export const routeRequest = (t: FuzzTargets): fc.Arbitrary<FuzzRequest> =>
       if (r.idempotencyKey !== undefined) headers.push(['idempotency-key', r.idempotencyKey]);
       headers.push(...r.extra);
       const target = r.route.auth ? targetOf(r.collection, hasId ? r.id : undefined) : undefined;
-      const dot = hasId && target?.id !== undefined && ['.', '..'].includes(target.id);
+      // An undeclared collection is 404 whatever the id: that lookup comes first.
+      const dot =
+        hasId &&
+        target?.id !== undefined &&
+        ['.', '..'].includes(target.id) &&
+        t.collections.includes(target.collection);
       return {
         label: `${r.route.method} ${r.route.path}`,
         method: r.route.method,

@@ -11,13 +11,22 @@ import {
 
 type Counter = { count: number; tags?: string[] };
 
-function clientFor(server: FakeServer, random = () => 0.5) {
+/**
+ * A client whose every request takes `roundTripMs` on a clock that only requests move,
+ * so the choice between reusing a conflict answer and reading again is deterministic.
+ */
+function clientFor(server: FakeServer, random = () => 0.5, roundTripMs = 20) {
   const { delays, sleep } = recordingSleep();
+  let clock = 0;
   const client = new ConcordClient({
     baseUrl: 'https://api.test',
-    fetch: server.fetch,
+    fetch: (input, init) => {
+      clock += roundTripMs;
+      return server.fetch(input, init);
+    },
     random,
     sleep,
+    now: () => clock,
   });
   return { client, delays };
 }
@@ -167,17 +176,47 @@ describe('update()', () => {
     expect(delays).toEqual([10, 20, 30]);
   });
 
-  it('defaults to 10 attempts, waiting at most 1 s between them', async () => {
+  it('defaults to 10 attempts, waiting at most 500 ms between them', async () => {
     const conflicts = Array.from({ length: 10 }, (_, i) =>
       versionMismatch({ id: 'c', count: 0, version: i + 2 }),
     );
     const server = fakeServer(doc(200, { id: 'c', count: 0, version: 1 }), ...conflicts);
-    const { client, delays } = clientFor(server, () => 1);
+    // Round trips as long as the waits: every retry reuses the conflict answer.
+    const { client, delays } = clientFor(server, () => 1, 500);
     await expect(client.update<Counter>('counters', 'c', increment)).rejects.toBeInstanceOf(
       ConflictError,
     );
     expect(server.seen).toHaveLength(11);
-    expect(delays).toEqual([20, 40, 80, 160, 320, 640, 1000, 1000, 1000]);
+    expect(delays).toEqual([20, 40, 80, 160, 320, 500, 500, 500, 500]);
+  });
+
+  it('reads again before retrying when it waited longer than two round trips', async () => {
+    const server = fakeServer(
+      doc(200, { id: 'c', count: 1, version: 1 }),
+      versionMismatch({ id: 'c', count: 2, version: 2 }),
+      versionMismatch({ id: 'c', count: 3, version: 3 }),
+      doc(200, { id: 'c', count: 9, version: 9 }),
+      doc(200, { id: 'c', count: 10, version: 10 }),
+    );
+    // Round trips of 10 ms; waits of 20 ms (not longer than two), then 40 ms (longer).
+    const { client, delays } = clientFor(server, () => 1, 10);
+    await client.update<Counter>('counters', 'c', increment);
+    expect(delays).toEqual([20, 40]);
+    expect(server.calls()).toEqual([
+      'GET /v1/counters/c',
+      'PUT /v1/counters/c',
+      'PUT /v1/counters/c',
+      'GET /v1/counters/c',
+      'PUT /v1/counters/c',
+    ]);
+    expect(server.seen.map((r) => r.headers['if-match'])).toEqual([
+      undefined,
+      '"1"',
+      '"2"',
+      undefined,
+      '"9"',
+    ]);
+    expect(JSON.parse(server.seen[4]?.body ?? '')).toEqual({ count: 10 });
   });
 
   it('retries immediately with backoff: false', async () => {

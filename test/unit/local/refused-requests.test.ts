@@ -115,6 +115,17 @@ describe('requests the HTTP parser refuses', () => {
     expectProblem(await sendRaw(big), 431, 'request-header-fields-too-large', '/v1/items');
   });
 
+  it('answers HEAD with headers over 16 KiB with the problem headers and no body', async () => {
+    const big = `HEAD /v1/items HTTP/1.1\r\n${host}X-Big: ${'a'.repeat(17_000)}\r\n\r\n`;
+    const answer = await sendRaw(big);
+    expect(answer.statusLine).toMatch(/^HTTP\/1\.1 431 /);
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+    expect(answer.headers.connection).toBe('close');
+    // The length a GET would have had, and nothing after the headers.
+    expect(Number(answer.headers['content-length'])).toBeGreaterThan(0);
+    expect(answer.body).toBe('');
+  });
+
   it('answers 417 problem+json to an expectation other than 100-continue', async () => {
     handler.mockClear();
     const raw = `PUT /v1/items/a HTTP/1.1\r\n${host}Expect: 999-nope\r\nContent-Length: 2\r\n\r\n`;
