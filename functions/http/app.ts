@@ -134,7 +134,14 @@ export const createHttpHandler = ({
       const principal = principalOf(event);
       // Public routes never read tenant data; a route that does always has a principal.
       const tenant = principal?.tenant ?? PUBLIC_TENANT;
-      return HANDLERS[route.handler](event, { items, leases, transactions, staged, tenant });
+      return HANDLERS[route.handler](event, {
+        config,
+        items,
+        leases,
+        transactions,
+        staged,
+        tenant,
+      });
     });
   const serve = handler as unknown as HttpHandler;
   // Every database call of the request adds to its own stats.

@@ -4,6 +4,7 @@
  * of a handler is described once here; a test checks that every status the
  * integration tests see is documented for its route.
  */
+import type { ConcordConfig } from '../core/config';
 import {
   COLLECTION_PATTERN,
   DEFAULT_PAGE_SIZE,
@@ -295,12 +296,16 @@ const TAGS = [
   { name: 'Documentation', description: 'This description and the documentation page' },
 ];
 
-const pathParameters = (path: string): Json[] =>
+const pathParameters = (path: string, collections: readonly string[] | undefined): Json[] =>
   [...path.matchAll(/\{([^}]+)\}/g)].map(([, name = '']) => ({
     name,
     in: 'path',
     required: true,
     ...PATH_PARAMETERS[name],
+    // With a configuration, the collections it declares (any other is 404).
+    ...(name === 'collection' && collections
+      ? { schema: { type: 'string', enum: [...collections] } }
+      : {}),
   }));
 
 /** HEAD answers as GET does, without a body. */
@@ -312,14 +317,14 @@ const withoutBodies = (responses: Json): Json =>
     }),
   );
 
-const operation = (route: Route): Json => {
+const operation = (route: Route, collections: readonly string[] | undefined): Json => {
   const spec = OPERATIONS[route.handler];
   const head = route.method === 'HEAD';
   return {
     operationId: `${route.handler.replace('.', '_')}_${route.method.toLowerCase()}`,
     summary: route.summary,
     tags: [spec.tag],
-    parameters: [...pathParameters(route.path), ...(spec.parameters ?? [])],
+    parameters: [...pathParameters(route.path, collections), ...(spec.parameters ?? [])],
     ...(spec.requestBody && !head ? { requestBody: spec.requestBody } : {}),
     responses: head ? withoutBodies(spec.responses) : spec.responses,
     ...(route.auth ? {} : { security: [] }),
@@ -330,11 +335,50 @@ const DESCRIPTION = `Conflict-safe JSON documents over HTTP. Every write names t
 
 Every error is \`application/problem+json\` (RFC 9457); its \`type\` links to the explanation of the problem in the [guide](/docs#conflicts) (\`${PROBLEM_TYPE_BASE}<type>\`).`;
 
-/** Builds the OpenAPI document for every route in the table. */
-export const buildOpenApi = (): Json => {
+/** A collection's JSON Schema as a component: what its documents are, besides id and version. */
+const collectionSchema = (name: string, schema: Record<string, unknown>): Json => {
+  // The dialect and identity belong to the standalone schema, not to a component.
+  const { $schema: _dialect, $id: _id, ...rest } = schema;
+  return {
+    title: `A document of "${name}"`,
+    description: `A document of the collection "${name}": its JSON Schema, enforced on every write`,
+    allOf: [ref('GenericDocument'), rest],
+  };
+};
+
+/**
+ * The schemas, with the documents of each collection that declares a JSON
+ * Schema: `Document` is then any of the generic document and those.
+ */
+const schemasFor = (config: ConcordConfig | undefined): Record<string, Json> => {
+  const typed = (config?.collections ?? []).filter((c) => c.schema !== undefined);
+  if (typed.length === 0) return SCHEMAS;
+  const { Document: generic, ...rest } = SCHEMAS;
+  return {
+    ...rest,
+    GenericDocument: generic ?? {},
+    ...Object.fromEntries(
+      typed.map((c) => [`Document.${c.name}`, collectionSchema(c.name, c.schema ?? {})]),
+    ),
+    Document: {
+      description: 'A document: of any collection, and of its own schema where it declares one',
+      anyOf: [ref('GenericDocument'), ...typed.map((c) => ref(`Document.${c.name}`))],
+    },
+  };
+};
+
+/**
+ * Builds the OpenAPI document for every route in the table; with a
+ * configuration, its collections and their document schemas are in it.
+ */
+export const buildOpenApi = (config?: ConcordConfig): Json => {
+  const collections = config?.collections.map((c) => c.name);
   const paths: Record<string, Json> = {};
   for (const route of routes) {
-    paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation(route) };
+    paths[route.path] = {
+      ...paths[route.path],
+      [route.method.toLowerCase()]: operation(route, collections),
+    };
   }
   return {
     openapi: '3.1.0',
@@ -357,7 +401,7 @@ export const buildOpenApi = (): Json => {
         },
       },
       headers: HEADERS,
-      schemas: SCHEMAS,
+      schemas: schemasFor(config),
     },
   };
 };

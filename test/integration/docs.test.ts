@@ -62,4 +62,19 @@ describe('GET /docs', () => {
     expect(page.status).toBe(200);
     expect(anchorsOf(await page.text())).toContain(resolved.hash.slice(1));
   });
+
+  it("serves the OpenAPI document of the API's own configuration: its collections", async () => {
+    const res = await fetch(`${api.baseUrl}/v1/openapi.json`);
+    const document = (await res.json()) as {
+      paths: Record<
+        string,
+        Record<string, { parameters: Array<{ name: string; schema: unknown }> }>
+      >;
+    };
+    const list = document.paths['/v1/{collection}']?.get?.parameters ?? [];
+    expect(list.find((p) => p.name === 'collection')?.schema).toEqual({
+      type: 'string',
+      enum: ['items', 'people'],
+    });
+  });
 });

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../functions/core/config';
 import { docsPage } from '../../../functions/http/docs-page';
 import { buildOpenApi } from '../../../functions/http/openapi';
 import { STATUS } from '../../../functions/http/problem';
@@ -131,5 +133,30 @@ describe('the OpenAPI document', () => {
     }
     // Every error code of the error mapper has its explanation.
     for (const code of Object.keys(STATUS)) expect(Object.keys(PROBLEM_GUIDE)).toContain(code);
+  });
+
+  it("names a configuration's collections and the schema of each collection that declares one", () => {
+    const example = parseConfig(
+      JSON.parse(readFileSync(new URL('../../../concord.example.json', import.meta.url), 'utf8')),
+    );
+    const configured = buildOpenApi(example) as typeof document & {
+      components: { schemas: Record<string, { anyOf?: unknown[]; allOf?: unknown[] }> };
+    };
+    const parameters = (configured.paths['/v1/{collection}/{id}']?.get?.parameters ?? []) as Array<{
+      name: string;
+      schema?: unknown;
+    }>;
+    expect(parameters.find((p) => p.name === 'collection')?.schema).toEqual({
+      type: 'string',
+      enum: ['items', 'people', 'scratch'],
+    });
+    expect(configured.components.schemas['Document.people']?.allOf).toEqual([
+      { $ref: '#/components/schemas/GenericDocument' },
+      { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
+    ]);
+    expect(configured.components.schemas.Document?.anyOf).toEqual([
+      { $ref: '#/components/schemas/GenericDocument' },
+      { $ref: '#/components/schemas/Document.people' },
+    ]);
   });
 });
