@@ -127,7 +127,7 @@ const TRANSACTIONS: Record<Extract<HandlerName, `transactions.${string}`>, Spec>
     requestBody: leaseBody,
     responses: {
       '201': ok('Begun', ref('StagedTransaction'), { Location: headerRef('Location') }),
-      ...problems(...COMMON, 413, 415),
+      ...problems(...COMMON, 413, 415, 422),
     },
   },
   'transactions.get': {
