@@ -6,8 +6,13 @@
 import type { OperationFailure } from './transaction-types.js';
 import type { JsonObject, VersionedDocument } from './types.js';
 
-/** Prefix of every problem `type` the server emits; the rest is the `code`. */
-export const PROBLEM_TYPE_PREFIX = 'https://concord.dev/problems/';
+/**
+ * Prefix of every problem `type` the server emits, a reference to the
+ * problem's explanation in the server's /docs guide; the rest is the `code`.
+ */
+export const PROBLEM_TYPE_PREFIX = '/docs#problem-';
+/** The part of a problem `type` before its code, also once resolved to an absolute URL. */
+export const PROBLEM_TYPE_ANCHOR = '#problem-';
 
 /** An RFC 9457 problem details body with Concord's extensions left open. */
 export interface ProblemDetails {

@@ -13,6 +13,7 @@ export {
   InvalidResponseError,
   NetworkError,
   NotFoundError,
+  PROBLEM_TYPE_ANCHOR,
   PROBLEM_TYPE_PREFIX,
   PreconditionRequiredError,
   type ProblemDetails,

@@ -8,7 +8,7 @@ import {
   type ConcordErrorInit,
   ConflictError,
   NotFoundError,
-  PROBLEM_TYPE_PREFIX,
+  PROBLEM_TYPE_ANCHOR,
   PreconditionRequiredError,
   type ProblemDetails,
   RateLimitedError,
@@ -81,9 +81,10 @@ function parseProblem(text: string): ProblemDetails | undefined {
 
 function fromProblem(status: number, headers: Headers, problem: ProblemDetails): ConcordErrorInit {
   const type = typeof problem.type === 'string' ? problem.type : 'about:blank';
-  const code = type.startsWith(PROBLEM_TYPE_PREFIX)
-    ? type.slice(PROBLEM_TYPE_PREFIX.length)
-    : codeForStatus(status);
+  // `/docs#problem-<code>`, or the same resolved against the API's address.
+  const anchor = type.indexOf(PROBLEM_TYPE_ANCHOR);
+  const code =
+    anchor >= 0 ? type.slice(anchor + PROBLEM_TYPE_ANCHOR.length) : codeForStatus(status);
   return {
     status,
     type,

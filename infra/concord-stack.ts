@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -52,6 +53,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ConcordConfig } from '../functions/core/config';
 import { CORS, CORS_ORIGINS_ENV } from '../functions/http/cors';
+import { REDOC_BUNDLE } from '../functions/http/docs-assets';
 import { type FunctionGroup, routes } from '../functions/http/routes';
 import {
   API_KEY_PARTITION_PREFIX,
@@ -67,6 +69,7 @@ import { addMonitoring, addWebhookAlarms } from './monitoring';
 import { READ_GROUP_KEY_ACTIONS, TABLE_ACTIONS, WEBHOOK_FUNCTION_ACTIONS } from './table-access';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const REDOC_SOURCE = createRequire(import.meta.url).resolve(REDOC_BUNDLE.packagePath);
 const LAMBDA_ENTRY = path.join(PROJECT_ROOT, 'functions/http/lambda.ts');
 const STREAM_ENTRY = path.join(PROJECT_ROOT, 'functions/http/stream-lambda.ts');
 
@@ -165,7 +168,7 @@ export class ConcordStack extends Stack {
           ? 'Every function authenticates the Bearer API key itself: the key check and the rate ' +
             'limit are one conditional DynamoDB write whose result (tenant, rate state) the handler ' +
             'needs, and an authorizer result cache would delay revocation.'
-          : 'Public by design: the OpenAPI description is readable without an API key.',
+          : 'Public by design: the OpenAPI description and the docs page are readable without an API key.',
       });
     }
 
@@ -259,6 +262,18 @@ export class ConcordStack extends Stack {
         banner: LAMBDA_BUNDLE.banner,
         // The pinned SDK the tests ran against, not whatever version the runtime ships.
         bundleAwsSDK: true,
+        // The docs page's script is served by the public function from beside its code.
+        ...(group === 'public'
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_input: string, output: string) => [
+                  `cp "${REDOC_SOURCE}" "${path.join(output, REDOC_BUNDLE.file)}"`,
+                ],
+              },
+            }
+          : {}),
       },
     });
 

@@ -42,7 +42,10 @@ options: --table NAME (a deployed table; AWS credentials from the environment)
          --data-dir DIR (the local data folder; default .concord or CONCORD_DATA_DIR)
          --help (this text)`;
 
+/** A mistake in the command line: the usage is printed and the exit code is 2. */
 class UsageError extends Error {}
+/** A command that was understood but cannot be done (no such key): exit code 1. */
+class CommandError extends Error {}
 
 const OPTIONS = {
   tenant: { type: 'string' },
@@ -104,7 +107,7 @@ const openStore = async (
   let local = existsSync(endpointFile) ? readFileSync(endpointFile, 'utf8').trim() : '';
   if (!local || !(await reachable(local))) {
     // No running `npm start`: open the same data folder for this command only.
-    console.error(`starting DynamoDB Local on ${dataDir} (a few seconds)…`);
+    console.error(`Starting DynamoDB Local (data in ${dataDir}); this takes a few seconds…`);
     dynamo = await startDynamoLocal({ path: dynamoDbPath(dataDir) });
     local = dynamo.endpoint;
   }
@@ -130,11 +133,20 @@ const run = async (argv: string[]): Promise<void> => {
     console.log(USAGE);
     return;
   }
-  if (!command || !['create', 'list', 'revoke'].includes(command)) throw new UsageError(USAGE);
-  if (command === 'create' && !values.tenant) throw new UsageError('create needs --tenant');
-  if (command === 'revoke' && !arg) throw new UsageError('revoke needs a KEY_ID (see list)');
+  if (!command) throw new UsageError(USAGE);
+  if (!['create', 'list', 'revoke'].includes(command)) {
+    throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+  }
+  if (command === 'create' && !values.tenant) {
+    throw new UsageError(`create needs --tenant\n${USAGE}`);
+  }
+  if (command === 'revoke' && !arg) {
+    throw new UsageError(`revoke needs a KEY_ID (see list)\n${USAGE}`);
+  }
   const dataDir = values['data-dir'] !== undefined ? resolve(values['data-dir']) : dataDirFromEnv();
-  if (values.endpoint && !values.table) throw new UsageError('--endpoint goes with --table');
+  if (values.endpoint && !values.table) {
+    throw new UsageError(`--endpoint goes with --table\n${USAGE}`);
+  }
   const { store, close } = await openStore(values.table, values.endpoint, dataDir);
   try {
     if (command === 'create') {
@@ -174,7 +186,7 @@ const run = async (argv: string[]): Promise<void> => {
       }
     } else if (arg) {
       if (!(await store.revoke(arg, new Date().toISOString())))
-        throw new UsageError(`no key with id ${arg}`);
+        throw new CommandError(`no key with id ${arg}`);
       console.log(`revoked ${arg}; requests with it are refused from now on`);
     }
   } finally {
@@ -183,7 +195,8 @@ const run = async (argv: string[]): Promise<void> => {
 };
 
 run(process.argv.slice(2)).catch((error: unknown) => {
-  const known = error instanceof UsageError || error instanceof KeyAdminError;
+  const known =
+    error instanceof UsageError || error instanceof CommandError || error instanceof KeyAdminError;
   console.error(known ? (error as Error).message : error);
-  process.exit(1);
+  process.exit(error instanceof UsageError ? 2 : 1);
 });

@@ -7,11 +7,12 @@
  */
 import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from '../functions/http/problem';
+import { PROBLEM_CONTENT_TYPE } from '../functions/http/problem';
+import { type ProblemType, problemTypeUri } from '../functions/http/problem-types';
 
 export interface Refusal {
   readonly status: number;
-  readonly type: string;
+  readonly type: ProblemType;
   readonly title: string;
   readonly detail: string;
 }
@@ -19,7 +20,7 @@ export interface Refusal {
 /** The problem document, as the API's error mapper would write it. */
 export const problemBody = (refusal: Refusal, instance: string): string =>
   JSON.stringify({
-    type: `${PROBLEM_TYPE_BASE}${refusal.type}`,
+    type: problemTypeUri(refusal.type),
     title: refusal.title,
     status: refusal.status,
     detail: refusal.detail,

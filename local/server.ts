@@ -12,6 +12,7 @@ import type {
 } from 'aws-lambda';
 import { preflightHeaders } from '../functions/http/cors';
 import { PROBLEM_CONTENT_TYPE } from '../functions/http/problem';
+import type { ProblemType } from '../functions/http/problem-types';
 import { matchRoute } from '../functions/http/route-match';
 import type { Route } from '../functions/http/routes';
 import { toApiGatewayEvent } from './api-gateway-event';
@@ -64,7 +65,7 @@ const LAMBDA_TIMEOUT_MS = 29_000;
 const problem = (
   res: ServerResponse,
   status: number,
-  type: string,
+  type: ProblemType,
   title: string,
   detail: string,
   instance: string,

@@ -31,6 +31,7 @@ import {
 import { createTransactionService } from '../core/transactions';
 import type { WebhookPolicy } from '../core/webhook-urls';
 import { admission, principalOf } from './admission';
+import { getDocs, getDocsScript } from './handlers/docs';
 import {
   createItem,
   deleteItem,
@@ -88,6 +89,8 @@ const HANDLERS: Record<HandlerName, RouteHandler> = {
   'items.patch': patchItem,
   'items.delete': deleteItem,
   'openapi.get': getOpenApi,
+  'docs.page': getDocs,
+  'docs.script': getDocsScript,
   'locks.acquire': acquireLock,
   'locks.renew': renewLock,
   'locks.release': releaseLock,
@@ -162,6 +165,7 @@ export const createHttpHandler = ({
       // Public routes never read tenant data; a route that does always has a principal.
       const tenant = principal?.tenant ?? PUBLIC_TENANT;
       return HANDLERS[route.handler](event, {
+        config,
         items,
         leases,
         transactions,

@@ -1,278 +1,318 @@
 /**
  * The OpenAPI 3.1 description, generated from the route table so that it
- * can never list a route the API lacks, or miss one it has.
+ * can never list a route the API lacks, or miss one it has. Every operation
+ * of a handler is described once here; a test checks that every status the
+ * integration tests see is documented for its route.
  */
-import { MAX_PAGE_SIZE } from '../core/limits';
+import type { ConcordConfig } from '../core/config';
+import {
+  COLLECTION_PATTERN,
+  DEFAULT_PAGE_SIZE,
+  ID_PATTERN,
+  MAX_PAGE_SIZE,
+  MAX_PATCH_OPERATIONS,
+} from '../core/limits';
 import { EVENT_TYPES } from '../core/webhook-events';
-import { PROBLEM_CONTENT_TYPE } from './problem';
+import {
+  HEADERS,
+  headerRef,
+  type Json,
+  problemResponse,
+  RATE_HEADERS,
+  ref,
+  SCHEMAS,
+} from './openapi-schemas';
+import { PROBLEM_TYPE_BASE } from './problem-types';
 import { JSON_PATCH_TYPE, JSON_TYPE, MERGE_PATCH_TYPE } from './request';
 import { type HandlerName, type Route, routes } from './routes';
 
-type Json = Record<string, unknown>;
-
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const problem = (description: string) => ({
-  description,
-  content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('Problem') } },
-});
-const header = (name: string, description: string) => ({
+const header = (name: string, description: string, schema: Json = { type: 'string' }) => ({
   name,
   in: 'header',
   required: false,
   description,
-  schema: { type: 'string' },
+  schema,
 });
-const ifMatch = header('If-Match', 'Strong entity tags (or *) the current version must match');
-const ifNoneMatch = header('If-None-Match', '* to create only; entity tags for 304 on reads');
+const ifMatch = header(
+  'If-Match',
+  'Strong entity tags (or *) the current version must match; a mismatch is 409 version-mismatch',
+);
+const ifNoneMatch = header(
+  'If-None-Match',
+  '* to create only (409 already-exists when taken); on reads, entity tags for a 304',
+);
 const idempotencyKey = header(
   'Idempotency-Key',
   'Retry-safe write: a repeat with the same key answers with the first result (Idempotent-Replayed: true)',
+  { type: 'string', minLength: 1, maxLength: 255 },
 );
-const documentBody = (status: string) => ({
-  description: status,
-  headers: { ETag: { schema: { type: 'string' } } },
-  content: { [JSON_TYPE]: { schema: ref('Document') } },
-});
-
-const common = {
-  '400': problem('Malformed request, header or body'),
-  '401': problem('Missing, unknown or revoked API key (WWW-Authenticate: Bearer)'),
-  '403': problem('The API key lacks the scope this route needs'),
-  '404': problem("Unknown collection or document (or another tenant's)"),
-  '429': problem('Rate limit of the API key exhausted; see Retry-After and RateLimit'),
-  '503': problem('Database throttled or unavailable; see Retry-After'),
-};
-const conflict = problem('Conflict: the body carries the current version, ETag and document');
-const writes = {
-  ...common,
-  '409': conflict,
-  '412': problem('Failed precondition (strict-HTTP profile only)'),
-  '413': problem('Body too large'),
-  '415': problem('Unsupported media type'),
-  '422': problem('The document fails validation'),
-  '428': problem('This collection requires If-Match (or If-None-Match: *)'),
-};
-
 const lockToken = header(
   'Lock-Token',
-  'The token of the lease, as acquire answered it (fencing:lease id)',
+  'The token of the lease, as acquire answered it; lets a write through a held lease',
 );
-const grant = {
-  description: 'The lease: lockToken, fencingToken, expiresAt, ttlSeconds',
-  headers: { 'Lock-Token': { schema: { type: 'string' } } },
-  content: { [JSON_TYPE]: { schema: ref('Lease') } },
-};
-const ttlBody = {
-  required: false,
-  content: {
-    [JSON_TYPE]: {
-      schema: { type: 'object', properties: { ttlSeconds: { type: 'integer', minimum: 1 } } },
-    },
-  },
-};
-const lockAnswers = {
-  ...common,
-  '409': problem(
-    'lock-held (see Retry-After), lock-lost (a newer lease was taken) or idempotency-in-flight',
-  ),
-  '422': problem('The same Idempotency-Key came with another request'),
-};
-
-const transactionResults = {
-  description: "Committed: each operation's result, in order",
-  content: { [JSON_TYPE]: { schema: ref('TransactionResults') } },
-};
-const stagedTransaction = (description: string) => ({
-  description,
-  content: { [JSON_TYPE]: { schema: ref('StagedTransaction') } },
-});
-const transactionAnswers = {
-  ...common,
-  '409': problem(
-    'transaction-conflict: `failed` lists every refused operation with its reason and current state ' +
-      '(retryable with Retry-After when only concurrent transactions were in the way)',
-  ),
-  '413': problem('Body, or the answer kept for retries, too large'),
-  '415': problem('Unsupported media type'),
-  '422': problem('Invalid operations: `errors` locates each problem by JSON Pointer'),
-};
-const stagedAnswers = {
-  ...common,
-  '409': problem('transaction-closed: the transaction was committed or aborted'),
-  '410': problem('transaction-expired: the transaction passed its expiry'),
-};
-
 const pageParameters = [
-  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE } },
-  { name: 'cursor', in: 'query', schema: { type: 'string' } },
+  {
+    name: 'limit',
+    in: 'query',
+    description: `Items per page (default ${DEFAULT_PAGE_SIZE})`,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE },
+  },
+  {
+    name: 'cursor',
+    in: 'query',
+    description: 'The `nextCursor` of the previous page',
+    schema: { type: 'string' },
+  },
 ];
 
-const TRANSACTION_OPERATIONS = {
+const PATH_PARAMETERS: Record<string, Json> = {
+  collection: {
+    description: 'A collection declared in the configuration',
+    schema: { type: 'string', pattern: COLLECTION_PATTERN.source },
+  },
+  id: { description: 'The document id', schema: { type: 'string', pattern: ID_PATTERN.source } },
+  version: { description: 'A version number', schema: { type: 'integer', minimum: 1 } },
+  txId: { description: 'The staged transaction id', schema: { type: 'string' } },
+};
+
+const json = (schema: Json) => ({ [JSON_TYPE]: { schema } });
+
+/** A success answer; `validators` adds ETag and Last-Modified, `rate` the RateLimit headers. */
+const ok = (
+  description: string,
+  schema: Json | undefined,
+  extra: Record<string, Json> = {},
+  rate = true,
+): Json => ({
+  description,
+  headers: { ...(rate ? RATE_HEADERS : {}), ...extra },
+  ...(schema ? { content: json(schema) } : {}),
+});
+const validators = { ETag: headerRef('ETag'), 'Last-Modified': headerRef('LastModified') };
+const replayed = { 'Idempotent-Replayed': headerRef('IdempotentReplayed') };
+const documentAnswer = (description: string, extra: Record<string, Json> = {}) =>
+  ok(description, ref('Document'), { ...validators, ...extra });
+const created = (description: string) =>
+  documentAnswer(description, { Location: headerRef('Location'), ...replayed });
+
+const problems = (...statuses: number[]): Json =>
+  Object.fromEntries(statuses.map((status) => [String(status), problemResponse(status)]));
+
+/** Every admitted route can answer these. */
+const COMMON = [400, 401, 403, 404, 405, 429, 500, 503];
+const WRITE = [...COMMON, 409, 412, 413, 415, 422, 428];
+const PUBLIC = [405, 500];
+
+const documentBody = { required: true, content: json(ref('NewDocument')) };
+const leaseBody = { required: false, content: json(ref('LeaseRequest')) };
+const grant = ok('The lease', ref('Lease'), { 'Lock-Token': headerRef('LockToken'), ...replayed });
+
+type Spec = { tag: string; parameters?: Json[]; requestBody?: Json; responses: Json };
+
+const TRANSACTIONS: Record<Extract<HandlerName, `transactions.${string}`>, Spec> = {
   'transactions.run': {
+    tag: 'Transactions',
     parameters: [idempotencyKey],
-    requestBody: {
-      required: true,
-      content: { [JSON_TYPE]: { schema: ref('TransactionRequest') } },
+    requestBody: { required: true, content: json(ref('TransactionRequest')) },
+    responses: {
+      '200': ok(
+        "Committed: each operation's result, in order",
+        ref('TransactionResults'),
+        replayed,
+      ),
+      ...problems(...WRITE),
     },
-    responses: { '200': transactionResults, ...transactionAnswers },
   },
   'transactions.begin': {
-    requestBody: ttlBody,
-    responses: { '201': stagedTransaction('Begun (Location names it)'), ...common },
+    tag: 'Transactions',
+    requestBody: leaseBody,
+    responses: {
+      '201': ok('Begun', ref('StagedTransaction'), { Location: headerRef('Location') }),
+      ...problems(...COMMON, 413, 415, 422),
+    },
   },
   'transactions.get': {
-    responses: { '200': stagedTransaction('The staged transaction'), ...common },
+    tag: 'Transactions',
+    responses: {
+      '200': ok('The staged transaction', ref('StagedTransaction')),
+      ...problems(...COMMON),
+    },
   },
   'transactions.add': {
-    requestBody: { required: true, content: { [JSON_TYPE]: { schema: ref('Operation') } } },
+    tag: 'Transactions',
+    requestBody: { required: true, content: json(ref('Operation')) },
     responses: {
-      '200': { description: 'Added: its index and the operation as stored' },
-      ...stagedAnswers,
-      '413': problem('The staged operations no longer fit one record'),
-      '422': problem('Invalid operation, a document named twice, or the transaction is full'),
+      '200': ok('Added: its index and the operation as stored', ref('StagedOperation')),
+      ...problems(...COMMON, 409, 410, 413, 415, 422),
     },
   },
   'transactions.commit': {
+    tag: 'Transactions',
     responses: {
-      '200': transactionResults,
-      ...stagedAnswers,
-      '409': problem('transaction-conflict (see POST /v1/transactions) or transaction-closed'),
-      '422': problem('An operation no longer passes its collection rules'),
+      '200': ok("Committed: each operation's result", ref('TransactionResults')),
+      ...problems(...COMMON, 409, 410, 412, 413, 422, 428),
     },
   },
   'transactions.abort': {
-    responses: { '204': { description: 'Aborted (or aborted already)' }, ...stagedAnswers },
+    tag: 'Transactions',
+    responses: {
+      '204': ok('Aborted (or aborted already)', undefined),
+      ...problems(...COMMON, 409, 410),
+    },
   },
 };
 
-const OPERATIONS: Record<
-  HandlerName,
-  { parameters?: Json[]; requestBody?: Json; responses: Json }
-> = {
-  'openapi.get': { responses: { '200': { description: 'This document' } } },
-  'items.create': {
-    parameters: [idempotencyKey],
-    requestBody: { required: true, content: { [JSON_TYPE]: { schema: ref('Document') } } },
-    responses: { '201': documentBody('Created'), ...writes },
-  },
-  'items.list': {
-    parameters: pageParameters,
+const OPERATIONS: Record<HandlerName, Spec> = {
+  'openapi.get': {
+    tag: 'Documentation',
     responses: {
-      '200': { description: 'A page', content: { [JSON_TYPE]: { schema: ref('Page') } } },
-      ...common,
+      '200': ok('This document', { type: 'object' }, {}, false),
+      ...problems(...PUBLIC),
     },
   },
+  'docs.page': {
+    tag: 'Documentation',
+    responses: {
+      '200': {
+        description: 'The guide to conflicts and problem types, and this reference (HTML)',
+        content: { 'text/html': { schema: { type: 'string' } } },
+      },
+      ...problems(...PUBLIC),
+    },
+  },
+  'docs.script': {
+    tag: 'Documentation',
+    responses: {
+      '200': {
+        description: 'The Redoc standalone script the documentation page runs',
+        content: { 'text/javascript': { schema: { type: 'string' } } },
+      },
+      ...problems(...PUBLIC),
+    },
+  },
+  'items.create': {
+    tag: 'Documents',
+    parameters: [idempotencyKey],
+    requestBody: documentBody,
+    responses: { '201': created('Created'), ...problems(...WRITE) },
+  },
+  'items.list': {
+    tag: 'Documents',
+    parameters: pageParameters,
+    responses: { '200': ok('A page', ref('Page')), ...problems(...COMMON) },
+  },
   'items.get': {
+    tag: 'Documents',
     parameters: [ifMatch, ifNoneMatch],
     responses: {
-      '200': documentBody('The document'),
-      '304': { description: 'Not modified' },
-      ...common,
-      '409': conflict,
-      '412': problem('Failed If-Match (strict-HTTP profile only)'),
+      '200': documentAnswer('The document'),
+      '304': ok(
+        'Not modified: the version is the one named by If-None-Match',
+        undefined,
+        validators,
+      ),
+      ...problems(...COMMON, 409, 412),
     },
   },
   'items.replace': {
+    tag: 'Documents',
     parameters: [ifMatch, ifNoneMatch, idempotencyKey, lockToken],
-    requestBody: { required: true, content: { [JSON_TYPE]: { schema: ref('Document') } } },
-    responses: { '200': documentBody('Replaced'), '201': documentBody('Created'), ...writes },
+    requestBody: documentBody,
+    responses: {
+      '200': documentAnswer('Replaced', replayed),
+      '201': created('Created (If-None-Match: *)'),
+      ...problems(...WRITE),
+    },
   },
   'items.patch': {
+    tag: 'Documents',
     parameters: [ifMatch, idempotencyKey, lockToken],
     requestBody: {
       required: true,
+      description: `A merge patch, or a JSON Patch of up to ${MAX_PATCH_OPERATIONS} operations`,
       content: {
-        [MERGE_PATCH_TYPE]: { schema: { type: 'object' } },
-        [JSON_PATCH_TYPE]: { schema: { type: 'array', items: { type: 'object' } } },
+        [MERGE_PATCH_TYPE]: { schema: ref('MergePatch') },
+        [JSON_PATCH_TYPE]: { schema: ref('JsonPatch') },
       },
     },
-    responses: { '200': documentBody('Patched'), ...writes },
-  },
-  'locks.acquire': {
-    parameters: [idempotencyKey],
-    requestBody: ttlBody,
-    responses: { '200': grant, ...lockAnswers },
-  },
-  'locks.renew': {
-    parameters: [lockToken, idempotencyKey],
-    requestBody: ttlBody,
-    responses: { '200': grant, ...lockAnswers },
-  },
-  'locks.release': {
-    parameters: [lockToken, idempotencyKey],
-    responses: { '204': { description: 'Released' }, ...lockAnswers },
+    responses: { '200': documentAnswer('Patched', replayed), ...problems(...WRITE) },
   },
   'items.delete': {
+    tag: 'Documents',
     parameters: [ifMatch, idempotencyKey, lockToken],
-    responses: { '204': { description: 'Deleted' }, ...writes },
+    responses: { '204': ok('Deleted', undefined, replayed), ...problems(...WRITE) },
+  },
+  'locks.acquire': {
+    tag: 'Leases',
+    parameters: [idempotencyKey],
+    requestBody: leaseBody,
+    responses: { '200': grant, ...problems(...COMMON, 409, 413, 415, 422) },
+  },
+  'locks.renew': {
+    tag: 'Leases',
+    parameters: [lockToken, idempotencyKey],
+    requestBody: leaseBody,
+    responses: { '200': grant, ...problems(...COMMON, 409, 413, 415, 422) },
+  },
+  'locks.release': {
+    tag: 'Leases',
+    parameters: [lockToken, idempotencyKey],
+    responses: { '204': ok('Released', undefined, replayed), ...problems(...COMMON, 409, 422) },
   },
   'versions.list': {
+    tag: 'Versions',
     parameters: pageParameters,
     responses: {
-      '200': {
-        description: 'A page of versions, newest first',
-        content: { [JSON_TYPE]: { schema: ref('VersionPage') } },
-      },
-      ...common,
+      '200': ok('A page of versions, newest first', ref('VersionPage')),
+      ...problems(...COMMON),
     },
   },
   'versions.get': {
+    tag: 'Versions',
     responses: {
-      '200': documentBody("The version's document; ETag names the version"),
-      ...common,
-      '410': problem('This version is the deletion of the document'),
+      '200': documentAnswer("The version's document; ETag names the version"),
+      ...problems(...COMMON, 410),
     },
   },
   'versions.restore': {
+    tag: 'Versions',
     parameters: [ifMatch, ifNoneMatch, idempotencyKey, lockToken],
     responses: {
-      '200': documentBody('Restored as a new version'),
-      '201': documentBody('Revived a deleted document as a new version'),
-      ...writes,
-      '422': problem('The version is a deletion, or its content fails the current schema'),
+      '200': documentAnswer('Restored as a new version', replayed),
+      '201': created('Revived a deleted document as a new version'),
+      ...problems(...WRITE),
     },
   },
-  ...TRANSACTION_OPERATIONS,
+  ...TRANSACTIONS,
   'subscriptions.create': {
-    requestBody: {
-      required: true,
-      content: { [JSON_TYPE]: { schema: ref('SubscriptionRequest') } },
-    },
+    tag: 'Webhooks',
+    requestBody: { required: true, content: json(ref('SubscriptionRequest')) },
     responses: {
-      '201': {
-        description: 'Registered (Location names it); `secret` appears in this answer only',
-        content: { [JSON_TYPE]: { schema: ref('Subscription') } },
-      },
-      ...common,
-      '413': problem('Body too large'),
-      '415': problem('Unsupported media type'),
-      '422': problem(
-        'Invalid subscription: an unknown event type, a URL that is refused, or the limit per tenant reached',
+      '201': ok(
+        'Registered (Location names it); `secret` appears in this answer only',
+        ref('Subscription'),
+        { Location: headerRef('Location') },
       ),
+      ...problems(...COMMON, 413, 415, 422),
     },
   },
   'subscriptions.list': {
+    tag: 'Webhooks',
     responses: {
-      '200': {
-        description: "The tenant's subscriptions, without secrets",
-        content: {
-          [JSON_TYPE]: {
-            schema: {
-              type: 'object',
-              properties: { items: { type: 'array', items: ref('Subscription') } },
-            },
-          },
-        },
-      },
-      ...common,
+      '200': ok("The tenant's subscriptions, without secrets", {
+        type: 'object',
+        properties: { items: { type: 'array', items: ref('Subscription') } },
+      }),
+      ...problems(...COMMON),
     },
   },
   'subscriptions.delete': {
-    responses: { '204': { description: 'Removed' }, ...common },
+    tag: 'Webhooks',
+    responses: { '204': ok('Removed', undefined), ...problems(...COMMON) },
   },
 };
 
-const SUBSCRIPTION_SCHEMAS = {
+const SUBSCRIPTION_SCHEMAS: Record<string, Json> = {
   SubscriptionRequest: {
     type: 'object',
     required: ['url', 'events'],
@@ -304,157 +344,124 @@ const SUBSCRIPTION_SCHEMAS = {
   },
 };
 
-const pathParameters = (path: string): Json[] =>
-  [...path.matchAll(/\{([^}]+)\}/g)].map((m) => ({
-    name: m[1],
+const TAGS = [
+  {
+    name: 'Documents',
+    description: 'Create, read, replace, patch, delete and list JSON documents',
+  },
+  { name: 'Leases', description: 'Pessimistic leases with fencing tokens' },
+  { name: 'Versions', description: 'Version history and restore' },
+  { name: 'Transactions', description: 'All-or-nothing batches, sent at once or staged' },
+  { name: 'Webhooks', description: 'Signed events for document changes and conflicts' },
+  { name: 'Documentation', description: 'This description and the documentation page' },
+];
+
+const pathParameters = (path: string, collections: readonly string[] | undefined): Json[] =>
+  [...path.matchAll(/\{([^}]+)\}/g)].map(([, name = '']) => ({
+    name,
     in: 'path',
     required: true,
-    schema: { type: 'string' },
+    ...PATH_PARAMETERS[name],
+    // With a configuration, the collections it declares (any other is 404).
+    ...(name === 'collection' && collections
+      ? { schema: { type: 'string', enum: [...collections] } }
+      : {}),
   }));
 
-const operation = (route: Route): Json => {
+/** HEAD answers as GET does, without a body. */
+const withoutBodies = (responses: Json): Json =>
+  Object.fromEntries(
+    Object.entries(responses).map(([status, response]) => {
+      const { content: _content, ...rest } = response as Json;
+      return [status, rest];
+    }),
+  );
+
+const operation = (route: Route, collections: readonly string[] | undefined): Json => {
   const spec = OPERATIONS[route.handler];
+  const head = route.method === 'HEAD';
   return {
     operationId: `${route.handler.replace('.', '_')}_${route.method.toLowerCase()}`,
     summary: route.summary,
-    parameters: [...pathParameters(route.path), ...(spec.parameters ?? [])],
-    ...(spec.requestBody && route.method !== 'HEAD' ? { requestBody: spec.requestBody } : {}),
-    responses: spec.responses,
+    tags: [spec.tag],
+    parameters: [...pathParameters(route.path, collections), ...(spec.parameters ?? [])],
+    ...(spec.requestBody && !head ? { requestBody: spec.requestBody } : {}),
+    responses: head ? withoutBodies(spec.responses) : spec.responses,
     ...(route.auth ? {} : { security: [] }),
   };
 };
 
-const TRANSACTION_SCHEMAS = {
-  Operation: {
-    type: 'object',
-    required: ['op', 'collection'],
-    properties: {
-      op: { type: 'string', enum: ['create', 'replace', 'patch', 'delete', 'check'] },
-      collection: { type: 'string' },
-      id: { type: 'string', description: 'Optional for a create: the server makes a ULID' },
-      document: { type: 'object', description: 'create and replace' },
-      patch: { description: 'patch: a merge patch object, or an array of JSON Patch operations' },
-      patchFormat: { type: 'string', enum: ['merge', 'json'], default: 'merge' },
-      ifMatch: { type: 'string', description: 'Entity tags (or *), as the If-Match header' },
-      ifNoneMatch: { type: 'string', description: '* (absent), or entity tags' },
-      lockToken: { type: 'string', description: 'The lease token, as the Lock-Token header' },
-    },
-  },
-  TransactionRequest: {
-    type: 'object',
-    required: ['operations'],
-    properties: { operations: { type: 'array', items: ref('Operation'), minItems: 1 } },
-  },
-  OperationResult: {
-    type: 'object',
-    properties: {
-      index: { type: 'integer' },
-      op: { type: 'string' },
-      status: { type: 'integer', enum: [200, 201, 204] },
-      collection: { type: 'string' },
-      id: { type: 'string' },
-      version: { type: ['integer', 'null'] },
-      etag: { type: 'string' },
-      location: { type: 'string' },
-      document: ref('Document'),
-    },
-  },
-  TransactionResults: {
-    type: 'object',
-    properties: { results: { type: 'array', items: ref('OperationResult') } },
-  },
-  StagedTransaction: {
-    type: 'object',
-    properties: {
-      id: { type: 'string' },
-      state: { type: 'string', enum: ['open', 'committed', 'aborted', 'expired'] },
-      expiresAt: { type: 'string', format: 'date-time' },
-      operations: { type: 'array', items: ref('Operation') },
-      results: { type: 'array', items: ref('OperationResult') },
-    },
-  },
+const DESCRIPTION = `Conflict-safe JSON documents over HTTP. Every write names the version it was based on (If-Match), and a write that lost a race is answered 409 with the winner's state (\`current\`), so a client resolves it without a second read.
+
+Every error is \`application/problem+json\` (RFC 9457); its \`type\` links to the explanation of the problem in the [guide](/docs#conflicts) (\`${PROBLEM_TYPE_BASE}<type>\`).`;
+
+/** A collection's JSON Schema as a component: what its documents are, besides id and version. */
+const collectionSchema = (name: string, schema: Record<string, unknown>): Json => {
+  // The dialect and identity belong to the standalone schema, not to a component.
+  const { $schema: _dialect, $id: _id, ...rest } = schema;
+  return {
+    title: `A document of "${name}"`,
+    description: `A document of the collection "${name}": its JSON Schema, enforced on every write`,
+    allOf: [ref('GenericDocument'), rest],
+  };
 };
 
-/** Builds the OpenAPI document for every route in the table. */
-export const buildOpenApi = (): Json => {
+/**
+ * The schemas, with the documents of each collection that declares a JSON
+ * Schema: `Document` is then any of the generic document and those.
+ */
+const schemasFor = (config: ConcordConfig | undefined): Record<string, Json> => {
+  const typed = (config?.collections ?? []).filter((c) => c.schema !== undefined);
+  if (typed.length === 0) return SCHEMAS;
+  const { Document: generic, ...rest } = SCHEMAS;
+  return {
+    ...rest,
+    GenericDocument: generic ?? {},
+    ...Object.fromEntries(
+      typed.map((c) => [`Document.${c.name}`, collectionSchema(c.name, c.schema ?? {})]),
+    ),
+    Document: {
+      description: 'A document: of any collection, and of its own schema where it declares one',
+      anyOf: [ref('GenericDocument'), ...typed.map((c) => ref(`Document.${c.name}`))],
+    },
+  };
+};
+
+/**
+ * Builds the OpenAPI document for every route in the table; with a
+ * configuration, its collections and their document schemas are in it.
+ */
+export const buildOpenApi = (config?: ConcordConfig): Json => {
+  const collections = config?.collections.map((c) => c.name);
   const paths: Record<string, Json> = {};
   for (const route of routes) {
-    paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation(route) };
+    paths[route.path] = {
+      ...paths[route.path],
+      [route.method.toLowerCase()]: operation(route, collections),
+    };
   }
   return {
     openapi: '3.1.0',
+    info: {
+      title: 'Concord',
+      version: '1.0.0',
+      description: DESCRIPTION,
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [{ url: '/', description: 'The API that serves this document' }],
     security: [{ apiKey: [] }],
-    info: { title: 'Concord', version: '1.0.0', description: 'Conflict-safe JSON resources' },
+    tags: TAGS,
     paths,
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } },
-      schemas: {
-        Document: {
-          type: 'object',
-          properties: { id: { type: 'string' }, version: { type: 'integer', minimum: 1 } },
-        },
-        Lease: {
-          type: 'object',
-          properties: {
-            lockToken: { type: 'string' },
-            fencingToken: { type: 'integer' },
-            expiresAt: { type: 'string', format: 'date-time' },
-            ttlSeconds: { type: 'integer' },
-          },
-        },
-        Page: {
-          type: 'object',
-          properties: {
-            items: { type: 'array', items: ref('Document') },
-            nextCursor: { type: ['string', 'null'] },
-          },
-        },
-        VersionPage: {
-          type: 'object',
-          properties: {
-            items: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  version: { type: 'integer', minimum: 1 },
-                  etag: { type: 'string' },
-                  operation: {
-                    type: 'string',
-                    enum: ['create', 'replace', 'patch', 'delete', 'restore'],
-                  },
-                  time: { type: 'string', format: 'date-time' },
-                  keyId: { type: ['string', 'null'] },
-                  deleted: { type: 'boolean' },
-                },
-              },
-            },
-            nextCursor: { type: ['string', 'null'] },
-          },
-        },
-        ...TRANSACTION_SCHEMAS,
-        ...SUBSCRIPTION_SCHEMAS,
-        Problem: {
-          type: 'object',
-          required: ['type', 'title', 'status'],
-          properties: {
-            type: { type: 'string', format: 'uri' },
-            title: { type: 'string' },
-            status: { type: 'integer' },
-            detail: { type: 'string' },
-            instance: { type: 'string' },
-            retryable: { type: 'boolean' },
-            current: {
-              type: 'object',
-              properties: {
-                version: { type: 'integer' },
-                etag: { type: 'string' },
-                document: ref('Document'),
-              },
-            },
-          },
+      securitySchemes: {
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'Authorization: Bearer <api key> (npm run keys -- create)',
         },
       },
+      headers: HEADERS,
+      schemas: { ...schemasFor(config), ...SUBSCRIPTION_SCHEMAS },
     },
   };
 };

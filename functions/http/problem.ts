@@ -34,13 +34,14 @@ import {
   VersionMismatchError,
 } from '../core/errors';
 import type { ItemView } from '../core/items-model';
+import { problemTypeUri } from './problem-types';
 import { rateHeaders } from './rate-headers';
 import { documentPath } from './responses';
 
-export const PROBLEM_TYPE_BASE = 'https://concord.dev/problems/';
+export { PROBLEM_TYPE_BASE } from './problem-types';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-const STATUS: Record<ErrorCode, { status: number; title: string }> = {
+export const STATUS: Record<ErrorCode, { status: number; title: string }> = {
   'bad-request': { status: 400, title: 'Bad request' },
   unauthorized: { status: 401, title: 'Unauthorized' },
   forbidden: { status: 403, title: 'Forbidden' },
@@ -208,7 +209,7 @@ export const problemResponse = (
       statusCode: 500,
       headers: { 'content-type': PROBLEM_CONTENT_TYPE },
       body: JSON.stringify({
-        type: `${PROBLEM_TYPE_BASE}internal`,
+        type: problemTypeUri('internal'),
         title: 'Internal server error',
         status: 500,
         detail: 'The server failed to answer this request. It has been logged.',
@@ -227,7 +228,7 @@ export const problemResponse = (
     statusCode: status,
     headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...headers },
     body: JSON.stringify({
-      type: `${PROBLEM_TYPE_BASE}${error.code}`,
+      type: problemTypeUri(error.code),
       title: STATUS[error.code].title,
       status,
       detail: error.message,

@@ -44,7 +44,9 @@ export type HandlerName =
   | 'subscriptions.create'
   | 'subscriptions.list'
   | 'subscriptions.delete'
-  | 'openapi.get';
+  | 'openapi.get'
+  | 'docs.page'
+  | 'docs.script';
 
 export const routes: readonly Route[] = [
   {
@@ -62,6 +64,39 @@ export const routes: readonly Route[] = [
     group: 'public',
     auth: false,
     summary: 'Headers of the OpenAPI description',
+  },
+  {
+    method: 'GET',
+    path: '/docs',
+    handler: 'docs.page',
+    group: 'public',
+    auth: false,
+    summary:
+      'The human documentation: a guide to conflicts and problem types, and the API reference',
+  },
+  {
+    method: 'HEAD',
+    path: '/docs',
+    handler: 'docs.page',
+    group: 'public',
+    auth: false,
+    summary: 'Headers of the documentation page',
+  },
+  {
+    method: 'GET',
+    path: '/docs/redoc.standalone.js',
+    handler: 'docs.script',
+    group: 'public',
+    auth: false,
+    summary: 'The Redoc script that renders the API reference on the documentation page',
+  },
+  {
+    method: 'HEAD',
+    path: '/docs/redoc.standalone.js',
+    handler: 'docs.script',
+    group: 'public',
+    auth: false,
+    summary: 'Headers of the Redoc script',
   },
   {
     method: 'POST',

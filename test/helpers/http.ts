@@ -45,4 +45,4 @@ export const authedSender =
 export const freshId = (): string => uniqueName('doc');
 
 export const PROBLEM = 'application/problem+json';
-export const problemType = (suffix: string): string => `https://concord.dev/problems/${suffix}`;
+export const problemType = (suffix: string): string => `/docs#problem-${suffix}`;

@@ -17,6 +17,7 @@ import { type ConcordConfig, parseConfig } from '../../functions/core/config';
 import type { ItemStore } from '../../functions/core/items-model';
 import { createApiKey } from '../../functions/core/key-admin';
 import { createHttpHandler, type HttpHandler } from '../../functions/http/app';
+import { buildOpenApi } from '../../functions/http/openapi';
 import { createDynamoApiKeyStore } from '../../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../../functions/store/dynamo-item-store';
 import { createDynamoSubscriptionStore } from '../../functions/store/dynamo-subscription-store';
@@ -37,9 +38,44 @@ export interface TestApi {
   readonly keys: ApiKeyStore;
   /** A DocumentClient on the same DynamoDB Local, to inspect or seed the table. */
   readonly client: DynamoDBDocumentClient;
-  /** Stops the HTTP server and releases the client. */
+  /**
+   * Stops the HTTP server and releases the client; throws if the API answered
+   * a status that the OpenAPI document does not list for the route.
+   */
   close(): Promise<void>;
 }
+
+type Paths = Record<string, Record<string, { responses: Record<string, unknown> }>>;
+
+/** The statuses the OpenAPI document lists for each route key, e.g. `GET /v1/{collection}`. */
+export const documentedStatuses = (): Map<string, Set<number>> => {
+  const paths = buildOpenApi().paths as Paths;
+  const statuses = new Map<string, Set<number>>();
+  for (const [path, operations] of Object.entries(paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      statuses.set(
+        `${method.toUpperCase()} ${path}`,
+        new Set(Object.keys(operation.responses).map(Number)),
+      );
+    }
+  }
+  return statuses;
+};
+
+/**
+ * Records every answer whose status the OpenAPI document does not list for
+ * its route, so that every integration test also checks the document.
+ */
+const checkedAgainstOpenApi = (handler: HttpHandler, undocumented: Set<string>): HttpHandler => {
+  const documented = documentedStatuses();
+  return async (event, context) => {
+    const response = await handler(event, context);
+    const statuses = documented.get(event.routeKey);
+    const status = response.statusCode ?? 200;
+    if (statuses && !statuses.has(status)) undocumented.add(`${event.routeKey} answered ${status}`);
+    return response;
+  };
+};
 
 /** The configuration `npm start` uses: the project's concord.config.json. */
 export const defaultConfig = (): ConcordConfig =>
@@ -94,7 +130,9 @@ export const startApi = async (
     webhooks: { localMode: options.localMode ?? false },
     ...(options.access ? { access: options.access } : {}),
   });
-  const handler = options.wrapHandler ? options.wrapHandler(app) : app;
+  const undocumented = new Set<string>();
+  const wrapped = options.wrapHandler ? options.wrapHandler(app) : app;
+  const handler = checkedAgainstOpenApi(wrapped, undocumented);
   const server = await createLocalServer({ handler, host: '127.0.0.1', port: 0 });
   return {
     baseUrl: server.url,
@@ -107,6 +145,11 @@ export const startApi = async (
     close: async () => {
       await server.close();
       client.destroy();
+      if (undocumented.size > 0) {
+        throw new Error(
+          `statuses missing from the OpenAPI document (functions/http/openapi.ts): ${[...undocumented].join('; ')}`,
+        );
+      }
     },
   };
 };

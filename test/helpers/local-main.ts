@@ -40,9 +40,13 @@ export const startMain = (options: {
   dataDir: string;
   env?: Record<string, string>;
   detached?: boolean;
+  /** Default `local/main.ts` (`npm start`); `local/dev.ts` is `npm run dev`. */
+  script?: string;
+  /** The project folder to run in; default this one. */
+  cwd?: string;
 }): MainProcess => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, ['--import', 'tsx', options.script ?? 'local/main.ts'], {
+    cwd: options.cwd ?? ROOT,
     env: { ...process.env, CONCORD_DATA_DIR: options.dataDir, PORT: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached ?? false,

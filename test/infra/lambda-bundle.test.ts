@@ -4,14 +4,16 @@
  * events against DynamoDB Local. Catches what only shows after bundling
  * (ESM interop, require shims, JSON imports, the configuration baked in).
  */
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../functions/core/key-admin';
+import { REDOC_BUNDLE } from '../../functions/http/docs-assets';
 import { matchRoute } from '../../functions/http/route-match';
 import { createDynamoApiKeyStore } from '../../functions/store/dynamo-api-key-store';
 import { TABLE_NAME_ENV } from '../../functions/store/keys';
@@ -63,8 +65,12 @@ const bundle = async (config?: unknown): Promise<string> => {
   return outfile;
 };
 
+// What the stack's afterBundling hook does for the public function.
+const REDOC_SOURCE = createRequire(import.meta.url).resolve(REDOC_BUNDLE.packagePath);
+
 beforeAll(async () => {
   const outfile = await bundle();
+  copyFileSync(REDOC_SOURCE, join(dirname(outfile), REDOC_BUNDLE.file));
   const tableName = await createTestTable();
   const client = testDocumentClient();
   apiKey = (
@@ -149,6 +155,15 @@ describe('the bundled Lambda handler', () => {
     const wrongMethod = await invoke('POST', '/v1/items/x', {}, {});
     expect(wrongMethod.statusCode).toBe(405);
     expect(wrongMethod.headers?.allow).toContain('PUT');
+  });
+
+  it('serves the docs page and the Redoc script copied beside the bundle', async () => {
+    const page = await invoke('GET', '/docs', { authorization: '' });
+    expect(page.statusCode).toBe(200);
+    expect(String(page.body)).toContain('id="problem-version-mismatch"');
+    const script = await invoke('GET', '/docs/redoc.standalone.js', { authorization: '' });
+    expect(script.statusCode).toBe(200);
+    expect(String(script.body)).toBe(readFileSync(REDOC_SOURCE, 'utf8'));
   });
 
   it('serves the OpenAPI document without a key and refuses the API without one', async () => {

@@ -1,6 +1,6 @@
 /** The key command end to end, as an operator runs it, against DynamoDB Local. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,7 @@ import { createLocalServer } from '../../local/server';
 import { send } from '../helpers/http';
 import { defaultConfig } from '../helpers/local-api';
 import { createTestTable, testDocumentClient, testEndpoint } from '../helpers/local-dynamo';
+import { waitForNoDynamo } from '../helpers/local-main';
 
 const run = promisify(execFile);
 const keys = (table: string, ...args: string[]) =>
@@ -115,14 +116,12 @@ describe('npm run keys', () => {
     }
   });
 
-  it('refuses bad input with a message and exit code 1', async () => {
+  it('refuses bad values with a message and exit code 1', async () => {
     const table = await createTestTable();
     for (const args of [
       ['create', '--tenant', 'Not Valid'],
       ['create', '--tenant', 'acme', '--scopes', 'admin'],
       ['revoke', 'nope'],
-      ['explode'],
-      ['list', '--no-such-option'],
     ]) {
       const failure = await keys(table, ...args).then(
         () => undefined,
@@ -132,6 +131,37 @@ describe('npm run keys', () => {
       expect(failure?.stderr).not.toMatch(/at .*\.ts:\d+|ERR_PARSE_ARGS/);
     }
   });
+
+  it('answers a mistaken command line with its usage and exit code 2, never a stack trace', async () => {
+    const table = await createTestTable();
+    for (const args of [['explode'], ['list', '--no-such-option'], ['create'], ['revoke']]) {
+      const failure = await keys(table, ...args).then(
+        () => undefined,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failure?.code, args.join(' ')).toBe(2);
+      expect(failure?.stderr).toContain('usage: npm run keys -- <create|list|revoke>');
+      expect(failure?.stderr).not.toMatch(/at .*\.ts:\d+|ERR_PARSE_ARGS|^\s+at /m);
+    }
+  });
+
+  it('says what it is doing while it starts DynamoDB Local for the command', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'concord-keys-own-'));
+    try {
+      const { stdout, stderr } = await run(
+        process.execPath,
+        ['--import', 'tsx', 'local/keys-cli.ts', 'list', '--data-dir', dataDir],
+        { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
+      );
+      expect(stderr).toContain(
+        `Starting DynamoDB Local (data in ${dataDir}); this takes a few seconds…`,
+      );
+      expect(stdout).toMatch(/^key id\s+tenant\s+name\s+scopes\s+quota\s+window/);
+      expect(await waitForNoDynamo(dataDir)).toEqual([]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('prints its usage for --help and help, and exits 0', async () => {
     for (const args of [['--help'], ['help'], ['list', '-h']]) {

@@ -95,6 +95,10 @@ describe('npm start (local/main.ts)', () => {
     const first = startMain({});
     const { url, javaPid } = await waitUntilListening(first);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // Java takes seconds to start: the first line says what is happening meanwhile.
+    expect(first.output().split('\n')[0]).toBe(
+      `Starting DynamoDB Local (data in ${dataDir}); this takes a few seconds…`,
+    );
 
     const openapi = await fetch(`${url}/v1/openapi.json`);
     expect(openapi.status).toBe(200);

@@ -179,6 +179,8 @@ describe('table access by function group', () => {
     await call('items.delete', 'DELETE', doc, { headers: { 'if-match': '"5"' } });
     await call('items.delete', 'DELETE', `/v1/people/${id}`, { headers: { 'if-match': '"2"' } });
     await call('openapi.get', 'GET', '/v1/openapi.json');
+    await call('docs.page', 'GET', '/docs');
+    await call('docs.script', 'GET', '/docs/redoc.standalone.js');
     const other = freshId();
     await call('items.create', 'POST', '/v1/items', { body: { id: other, n: 1 } });
     const ran = await call('transactions.run', 'POST', '/v1/transactions', {

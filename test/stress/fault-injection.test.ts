@@ -140,7 +140,7 @@ const send = (api: TestApi, request: Planned, extra: Record<string, string> = {}
 const bodyOf = (answer: ExchangeAnswer) =>
   answer.body.length > 0 ? JSON.parse(answer.body.toString()) : undefined;
 const typeOf = (answer: ExchangeAnswer): string =>
-  String(bodyOf(answer)?.type ?? '').replace(/^.*\//, '');
+  String(bodyOf(answer)?.type ?? '').replace(/^.*#problem-/, '');
 
 interface Outcome {
   readonly request: Planned;

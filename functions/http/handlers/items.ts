@@ -2,7 +2,9 @@
  * Item route handlers: read the request, call one domain function, shape
  * the answer. They choose no error status; the error mapper does.
  */
+
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { ConcordConfig } from '../../core/config';
 import type { ItemService } from '../../core/items';
 import type { LeaseService } from '../../core/leases';
 import type { Patch } from '../../core/patch';
@@ -32,6 +34,8 @@ import {
 } from '../responses';
 
 export interface RequestScope {
+  /** The configuration the API serves (collections, profile). */
+  readonly config: ConcordConfig;
   readonly items: ItemService;
   readonly leases: LeaseService;
   readonly transactions: TransactionService;

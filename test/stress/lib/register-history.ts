@@ -77,7 +77,7 @@ const writeOutput = (answer: Answer, unexpected: string[]): RegisterOutput => {
   // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
   const body = answer.body as any;
   if (answer.status === 200) return { kind: 'ok', version: body.version };
-  if (answer.status === 409 && body?.type?.endsWith('/version-mismatch')) {
+  if (answer.status === 409 && body?.type?.endsWith('#problem-version-mismatch')) {
     return {
       kind: 'conflict',
       version: body.current.version,

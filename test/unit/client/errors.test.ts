@@ -30,7 +30,7 @@ describe('error mapping', () => {
     expect(error).toBeInstanceOf(ConcordError);
     expect(error).toMatchObject({
       status: 404,
-      type: 'https://concord.dev/problems/not-found',
+      type: '/docs#problem-not-found',
       code: 'not-found',
       title: 'not-found',
       detail: 'detail of not-found',

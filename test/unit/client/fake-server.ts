@@ -72,7 +72,7 @@ export function problem(
   headers: Record<string, string> = {},
 ): Response {
   const body = {
-    type: `https://concord.dev/problems/${code}`,
+    type: `/docs#problem-${code}`,
     title: code,
     status,
     detail: `detail of ${code}`,

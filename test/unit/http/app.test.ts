@@ -217,7 +217,7 @@ describe('createHttpHandler', () => {
     expect(res.headers?.['content-type']).toBe('application/problem+json');
     expect(res.headers?.etag).toBe('"2"');
     expect(res.json).toMatchObject({
-      type: 'https://concord.dev/problems/version-mismatch',
+      type: '/docs#problem-version-mismatch',
       status: 409,
       instance: '/v1/notes/n1',
       current: { version: 2, etag: '"2"', document: { id: 'n1', version: 2, a: 2 } },
@@ -229,7 +229,7 @@ describe('createHttpHandler', () => {
     await send(doc('PUT', 'n1', { headers: { 'if-none-match': '*' }, body: { a: 1 } }));
     const res = await send(doc('PUT', 'n1', { headers: { 'if-match': '"9"' }, body: { a: 3 } }));
     expect(res.statusCode).toBe(412);
-    expect(res.json?.type).toBe('https://concord.dev/problems/version-mismatch');
+    expect(res.json?.type).toBe('/docs#problem-version-mismatch');
   });
 
   it('answers a duplicate POST with 409 and the Location of the existing document', async () => {
@@ -251,7 +251,7 @@ describe('createHttpHandler', () => {
   it('answers 428 for an unconditional write to a collection that requires a precondition', async () => {
     const res = await app()(doc('PUT', 'n1', { body: { a: 1 } }));
     expect(res.statusCode).toBe(428);
-    expect(res.json?.type).toBe('https://concord.dev/problems/precondition-required');
+    expect(res.json?.type).toBe('/docs#problem-precondition-required');
   });
 
   it('answers 400 for a malformed If-Match', async () => {
@@ -352,7 +352,7 @@ describe('createHttpHandler', () => {
     const res = await app(broken)(doc('GET', 'n1'));
     expect(res.statusCode).toBe(500);
     expect(res.body).not.toContain('secret');
-    expect(res.json?.type).toBe('https://concord.dev/problems/internal');
+    expect(res.json?.type).toBe('/docs#problem-internal');
     expect(res.headers?.['Access-Control-Allow-Origin']).toBe('*');
     expect(errorLog).toHaveBeenCalledTimes(1);
   });
@@ -370,7 +370,7 @@ describe('createHttpHandler', () => {
     expect(res.statusCode).toBe(401);
     expect(res.headers?.['content-type']).toBe('application/problem+json');
     expect(res.headers?.['Access-Control-Allow-Origin']).toBe('*');
-    expect(res.json?.type).toBe('https://concord.dev/problems/unauthorized');
+    expect(res.json?.type).toBe('/docs#problem-unauthorized');
   });
 
   it('serves the OpenAPI document', async () => {

@@ -88,7 +88,7 @@ describe('problemResponse', () => {
     expect(statusCode).toBe(status);
     expect(headers?.['content-type']).toBe('application/problem+json');
     expect(json).toMatchObject({
-      type: `https://concord.dev/problems/${code}`,
+      type: `/docs#problem-${code}`,
       status,
       detail: 'x',
       instance: '/v1/notes/a%20b',
@@ -110,7 +110,7 @@ describe('problemResponse', () => {
     expect(statusCode).toBe(409);
     expect(headers).toEqual({ 'content-type': 'application/problem+json', etag: '"4"' });
     expect(json).toEqual({
-      type: 'https://concord.dev/problems/version-mismatch',
+      type: '/docs#problem-version-mismatch',
       title: 'The document has changed',
       status: 409,
       detail: 'stale',
@@ -159,7 +159,7 @@ describe('problemResponse', () => {
     expect(statusCode).toBe(409);
     expect(headers?.location).toBe('/v1/notes/a%20b');
     expect(json).toMatchObject({
-      type: 'https://concord.dev/problems/unique-violation',
+      type: '/docs#problem-unique-violation',
       field: 'email',
       location: '/v1/notes/a%20b',
       retryable: false,
@@ -267,7 +267,7 @@ describe('problemResponse', () => {
       expect(response.statusCode).toBe(500);
       expect(response.headers).toEqual({ 'content-type': 'application/problem+json' });
       expect(response.json).toEqual({
-        type: 'https://concord.dev/problems/internal',
+        type: '/docs#problem-internal',
         title: 'Internal server error',
         status: 500,
         detail: 'The server failed to answer this request. It has been logged.',

@@ -56,7 +56,7 @@ const expectProblem = (answer: RawAnswer, status: number, type: string, instance
   expect(Number(answer.headers['content-length'])).toBe(Buffer.byteLength(answer.body));
   const problem = JSON.parse(answer.body);
   expect(problem).toEqual({
-    type: `https://concord.dev/problems/${type}`,
+    type: `/docs#problem-${type}`,
     title: expect.any(String),
     status,
     detail: expect.any(String),
