@@ -8,6 +8,7 @@
 import { ulid } from 'ulid';
 import { createCollections, requirePrecondition, storedBody } from './collections';
 import type { ConcordConfig } from './config';
+import { stalePolicyOf } from './conflict-policy';
 import { createDocumentWriter, type WriteOptions, type WriteResult } from './document-writes';
 import { checkId } from './documents';
 import { BadRequestError, NotFoundError } from './errors';
@@ -151,6 +152,7 @@ export const createItemService = ({
           condition,
           preconditions: pre,
           bodyFor: () => body,
+          stale: stalePolicyOf(c, () => body, { deletes: false, now }),
         },
         options,
       );
@@ -213,6 +215,7 @@ export const createItemService = ({
           preconditions: pre,
           bodyFor: patched,
           readFirst: true,
+          stale: stalePolicyOf(c, patched, { deletes: false, now }),
         },
         options,
       );
@@ -238,6 +241,7 @@ export const createItemService = ({
           condition: writeCondition(p, { mustExist: true }),
           preconditions: p,
           bodyFor: () => null,
+          stale: stalePolicyOf(c, () => null, { deletes: true, now }),
         },
         options,
       );

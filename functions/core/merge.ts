@@ -176,11 +176,16 @@ export const threeWayMerge = (
       setAt(merged, path, at(ours, path));
       continue;
     }
-    // Both made the same change: nothing to settle.
-    if (against.every((other) => other === path) && same(at(ours, path), at(theirs, path))) {
+    const rule = rules[path];
+    // Both made the same change: nothing to settle, except where changes add up.
+    if (
+      rule !== 'counter' &&
+      rule !== 'append' &&
+      against.every((other) => other === path) &&
+      same(at(ours, path), at(theirs, path))
+    ) {
       continue;
     }
-    const rule = rules[path];
     const values = { base: at(base, path), theirs: at(theirs, path), ours: at(ours, path) };
     const settled =
       rule !== undefined && against.every((other) => other === path)

@@ -28,6 +28,7 @@ import {
   notModified,
   type Response,
   replayHeaders,
+  reportHeaders,
 } from '../responses';
 
 export interface RequestScope {
@@ -66,7 +67,7 @@ export const replaceItem: RouteHandler = async (event, { items, tenant }) => {
     preconditions,
     writeOptionsOf(event),
   );
-  const replay = replayHeaders(result.replayed);
+  const replay = { ...replayHeaders(result.replayed), ...reportHeaders(result.report) };
   return result.created
     ? documentResponse(201, result.item, { location: documentPath(collection, id), ...replay })
     : documentResponse(200, result.item, replay);
@@ -85,7 +86,7 @@ export const patchItem: RouteHandler = async (event, { items, tenant }) => {
   const preconditions = preconditionsOf(event);
   const { mediaType, value } = jsonBody(event, [MERGE_PATCH_TYPE, JSON_PATCH_TYPE]);
   const patch: Patch = { format: mediaType === JSON_PATCH_TYPE ? 'json' : 'merge', value };
-  const { item, replayed } = await items.patch(
+  const { item, replayed, report } = await items.patch(
     tenant,
     collection,
     id,
@@ -93,19 +94,19 @@ export const patchItem: RouteHandler = async (event, { items, tenant }) => {
     preconditions,
     writeOptionsOf(event),
   );
-  return documentResponse(200, item, replayHeaders(replayed));
+  return documentResponse(200, item, { ...replayHeaders(replayed), ...reportHeaders(report) });
 };
 
 export const deleteItem: RouteHandler = async (event, { items, tenant }) => {
   const { collection, id } = documentTarget(event);
-  const { replayed } = await items.remove(
+  const { replayed, report } = await items.remove(
     tenant,
     collection,
     id,
     preconditionsOf(event),
     writeOptionsOf(event),
   );
-  return noContent(replayHeaders(replayed));
+  return noContent({ ...replayHeaders(replayed), ...reportHeaders(report) });
 };
 
 export const listItems: RouteHandler = async (event, { items, tenant }) => {

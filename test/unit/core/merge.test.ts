@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { JsonObject, JsonValue } from '../../../functions/core/items-model';
 import { threeWayMerge } from '../../../functions/core/merge';
 
 describe('threeWayMerge', () => {
@@ -40,6 +41,8 @@ describe('threeWayMerge', () => {
   it.each([
     ['counter', 10, 13, 11, 14],
     ['counter', undefined, 3, 1, 4],
+    ['counter', 0, 1, 1, 2],
+    ['append', [], ['a'], ['a'], ['a', 'a']],
     ['max', 1, 5, 7, 7],
     ['min', 9, 5, 7, 5],
     ['last-writer-wins', 'a', 'b', 'c', 'c'],
@@ -47,7 +50,7 @@ describe('threeWayMerge', () => {
     ['union', ['a', 'b'], ['a', 'b', 'c'], ['b', 'd'], ['b', 'c', 'd']],
     ['append', [1], [1, 2], [1, 3], [1, 2, 3]],
   ] as const)('settles a clash with the %s rule', (rule, base, theirs, ours, result) => {
-    const wrap = (v: unknown) => (v === undefined ? {} : { f: v as never });
+    const wrap = (v: unknown): JsonObject => (v === undefined ? {} : { f: v as JsonValue });
     const merged = threeWayMerge(wrap(base), wrap(theirs), wrap(ours), { '/f': rule });
     expect(merged.clashes).toEqual([]);
     expect(merged.merged.f).toEqual(result);
@@ -60,7 +63,7 @@ describe('threeWayMerge', () => {
     ['append', [1, 2], [1, 2, 3], [2, 4]],
     ['union', [1], 'x', [2]],
   ] as const)('reports a clash the %s rule cannot settle', (rule, base, theirs, ours) => {
-    const wrap = (v: unknown) => (v === undefined ? {} : { f: v as never });
+    const wrap = (v: unknown): JsonObject => (v === undefined ? {} : { f: v as JsonValue });
     const merged = threeWayMerge(wrap(base), wrap(theirs), wrap(ours), { '/f': rule });
     expect(merged.clashes.map((c) => c.path)).toEqual(['/f']);
     expect(merged.rules).toEqual([]);
