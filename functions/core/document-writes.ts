@@ -102,6 +102,10 @@ export interface DocumentWrite {
   readonly unique?: readonly string[] | undefined;
   /** What to do instead of refusing when `If-Match` names an older version; refused without. */
   readonly stale?: StalePolicy | undefined;
+  /** Records that commit with the document change (e.g. the resolution of a conflict). */
+  readonly sideParts?: readonly PlanPart[];
+  /** Explains a refusal of a side part, before the document's refusal is looked at. */
+  readonly explainRefusal?: (error: PlanRefusedError, plan: WritePlan) => DomainError | undefined;
 }
 
 /** Attempts when the version read (or guessed) keeps being replaced by others. */
@@ -255,6 +259,7 @@ export const createDocumentWriter = ({
           options.keyId,
         ),
         ...uniqueParts(key, unique, before, body, skipRelease),
+        ...(write.sideParts ?? []),
       ];
       if (idem) {
         parts.push({
@@ -277,6 +282,8 @@ export const createDocumentWriter = ({
       } catch (error) {
         // The idempotency record was judged first (commitOrReplay); then the document.
         if (!(error instanceof PlanRefusedError)) throw error;
+        const explained = write.explainRefusal?.(error, plan);
+        if (explained) throw explained;
         const refused = error.refusalOf(plan, 'document');
         if (refused) {
           const current = refused.current;

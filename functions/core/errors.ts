@@ -46,6 +46,8 @@ export abstract class DomainError extends Error {
   readonly retryable: boolean = false;
   /** The conflict record kept for this refusal, once it was recorded. */
   conflictId?: string;
+  /** Why recording the conflict failed (an error name), when it did; the refusal stands. */
+  conflictRecordFailed?: string;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;

@@ -25,6 +25,7 @@ import { currentRequestStats, withRequestStats } from '../core/request-stats';
 import { createStagedTransactionService } from '../core/staged-transactions';
 import { createTransactionService } from '../core/transactions';
 import { admission, principalOf } from './admission';
+import { getConflict, listConflicts, resolveConflict } from './handlers/conflicts';
 import {
   createItem,
   deleteItem,
@@ -73,6 +74,9 @@ const HANDLERS: Record<HandlerName, RouteHandler> = {
   'items.patch': patchItem,
   'items.delete': deleteItem,
   'openapi.get': getOpenApi,
+  'conflicts.list': listConflicts,
+  'conflicts.get': getConflict,
+  'conflicts.resolve': resolveConflict,
   'locks.acquire': acquireLock,
   'locks.renew': renewLock,
   'locks.release': releaseLock,

@@ -144,6 +144,58 @@ const TRANSACTION_OPERATIONS = {
   },
 };
 
+const query = (name: string, description: string, schema: Json = { type: 'string' }) => ({
+  name,
+  in: 'query',
+  description,
+  schema,
+});
+
+const conflictBody = (description: string) => ({
+  description,
+  content: { [JSON_TYPE]: { schema: ref('Conflict') } },
+});
+
+const CONFLICT_OPERATIONS = {
+  'conflicts.list': {
+    parameters: [
+      ...pageParameters,
+      query('collection', 'Only conflicts of this collection'),
+      query('documentId', 'Only conflicts of this document'),
+      query('status', 'open or resolved', { type: 'string', enum: ['open', 'resolved'] }),
+      query('since', 'Only conflicts recorded at or after this time', {
+        type: 'string',
+        format: 'date-time',
+      }),
+    ],
+    responses: {
+      '200': {
+        description: 'A page of conflicts, oldest first',
+        content: { [JSON_TYPE]: { schema: ref('ConflictPage') } },
+      },
+      ...common,
+    },
+  },
+  'conflicts.get': { responses: { '200': conflictBody('The conflict'), ...common } },
+  'conflicts.resolve': {
+    parameters: [
+      header('If-Match', "The document's version to resolve against; default: the recorded one"),
+      idempotencyKey,
+    ],
+    requestBody: {
+      required: true,
+      content: { [JSON_TYPE]: { schema: ref('Resolution') } },
+    },
+    responses: {
+      '200': conflictBody('Resolved; ETag names the version the document is at'),
+      ...writes,
+      '409': problem(
+        'version-mismatch: the document moved again (with its current state), or conflict-resolved',
+      ),
+    },
+  },
+};
+
 const OPERATIONS: Record<
   HandlerName,
   { parameters?: Json[]; requestBody?: Json; responses: Json }
@@ -232,6 +284,7 @@ const OPERATIONS: Record<
     },
   },
   ...TRANSACTION_OPERATIONS,
+  ...CONFLICT_OPERATIONS,
 };
 
 const pathParameters = (path: string): Json[] =>
@@ -305,6 +358,70 @@ const TRANSACTION_SCHEMAS = {
   },
 };
 
+const CLASH = {
+  type: 'object',
+  required: ['path'],
+  properties: {
+    path: { type: 'string', description: 'JSON Pointer' },
+    base: { description: 'The value in the version the request named' },
+    theirs: { description: 'The value in the current version' },
+    ours: { description: 'The value the request made' },
+  },
+};
+
+const CONFLICT_SCHEMAS = {
+  Clash: CLASH,
+  Conflict: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      collection: { type: 'string' },
+      documentId: { type: 'string' },
+      status: { type: 'string', enum: ['open', 'resolved'] },
+      reason: { type: 'string', enum: ['version-mismatch', 'patch-test-failed'] },
+      baseVersion: { type: ['integer', 'null'] },
+      currentVersion: { type: ['integer', 'null'] },
+      proposal: {
+        type: 'object',
+        properties: {
+          method: { type: 'string', enum: ['PUT', 'PATCH', 'DELETE'] },
+          contentType: { type: 'string' },
+          body: {},
+        },
+      },
+      paths: { type: 'array', items: ref('Clash') },
+      time: { type: 'string', format: 'date-time' },
+      keyId: { type: ['string', 'null'] },
+      operationIndex: { type: 'integer' },
+      expiresAt: { type: 'string', format: 'date-time' },
+      resolution: {
+        type: ['object', 'null'],
+        properties: {
+          strategy: { type: 'string', enum: ['ours', 'theirs', 'merged'] },
+          keyId: { type: ['string', 'null'] },
+          time: { type: 'string', format: 'date-time' },
+          version: { type: 'integer' },
+        },
+      },
+    },
+  },
+  ConflictPage: {
+    type: 'object',
+    properties: {
+      items: { type: 'array', items: ref('Conflict') },
+      nextCursor: { type: ['string', 'null'] },
+    },
+  },
+  Resolution: {
+    type: 'object',
+    required: ['strategy'],
+    properties: {
+      strategy: { type: 'string', enum: ['ours', 'theirs', 'merged'] },
+      document: { type: 'object', description: 'With "merged" only: the document to write' },
+    },
+  },
+};
+
 /** Builds the OpenAPI document for every route in the table. */
 export const buildOpenApi = (): Json => {
   const paths: Record<string, Json> = {};
@@ -363,6 +480,7 @@ export const buildOpenApi = (): Json => {
           },
         },
         ...TRANSACTION_SCHEMAS,
+        ...CONFLICT_SCHEMAS,
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status'],
@@ -381,6 +499,14 @@ export const buildOpenApi = (): Json => {
                 document: ref('Document'),
               },
             },
+            conflict: {
+              type: 'object',
+              description: 'The conflict recorded for this refusal',
+              properties: { id: { type: 'string' }, url: { type: 'string' } },
+            },
+            baseVersion: { type: 'integer', description: 'A refused merge: the version named' },
+            baseKept: { type: 'boolean', description: 'Whether that version was still in history' },
+            clashes: { type: 'array', items: ref('Clash') },
           },
         },
       },

@@ -26,6 +26,7 @@ export const METRIC = {
   serverErrors: 'ServerErrors',
   collectionWrites: 'CollectionWrites',
   collectionConflicts: 'CollectionConflicts',
+  conflictRecordFailures: 'ConflictRecordFailures',
 } as const;
 
 /** Metric dimensions, shared with the stack. */
@@ -43,6 +44,7 @@ const flags = (record: RequestRecord): Array<[string, boolean]> => [
   [METRIC.idempotentReplays, record.replayed],
   [METRIC.leaseContention, record.conflict?.type === 'lock-held'],
   [METRIC.serverErrors, record.status >= 500],
+  [METRIC.conflictRecordFailures, record.conflict?.recordFailed !== undefined],
 ];
 
 const newMetrics = () => new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });

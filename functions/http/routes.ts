@@ -41,6 +41,9 @@ export type HandlerName =
   | 'transactions.add'
   | 'transactions.commit'
   | 'transactions.abort'
+  | 'conflicts.list'
+  | 'conflicts.get'
+  | 'conflicts.resolve'
   | 'openapi.get';
 
 export const routes: readonly Route[] = [
@@ -243,6 +246,47 @@ export const routes: readonly Route[] = [
     group: 'write',
     auth: true,
     summary: 'Abort a staged transaction',
+  },
+  {
+    method: 'GET',
+    path: '/v1/conflicts',
+    handler: 'conflicts.list',
+    group: 'read',
+    auth: true,
+    summary:
+      'Recorded version conflicts, oldest first (filters: collection, documentId, status, since)',
+  },
+  {
+    method: 'HEAD',
+    path: '/v1/conflicts',
+    handler: 'conflicts.list',
+    group: 'read',
+    auth: true,
+    summary: 'Headers of the conflict list',
+  },
+  {
+    method: 'GET',
+    path: '/v1/conflicts/{conflictId}',
+    handler: 'conflicts.get',
+    group: 'read',
+    auth: true,
+    summary: 'One recorded conflict: the refused proposal, the clashing paths, its resolution',
+  },
+  {
+    method: 'HEAD',
+    path: '/v1/conflicts/{conflictId}',
+    handler: 'conflicts.get',
+    group: 'read',
+    auth: true,
+    summary: 'Headers of one conflict',
+  },
+  {
+    method: 'POST',
+    path: '/v1/conflicts/{conflictId}/resolution',
+    handler: 'conflicts.resolve',
+    group: 'write',
+    auth: true,
+    summary: 'Resolve a conflict: ours, theirs or merged, checked against the current version',
   },
 ];
 

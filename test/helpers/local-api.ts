@@ -17,6 +17,7 @@ import { type ConcordConfig, parseConfig } from '../../functions/core/config';
 import type { ItemStore } from '../../functions/core/items-model';
 import { createApiKey } from '../../functions/core/key-admin';
 import { createHttpHandler, type HttpHandler } from '../../functions/http/app';
+import type { RequestObserver } from '../../functions/http/observability';
 import { createDynamoApiKeyStore } from '../../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../../functions/store/dynamo-item-store';
 import { createLocalServer } from '../../local/server';
@@ -57,6 +58,7 @@ export const defaultConfig = (): ConcordConfig =>
  * @param options.wrapStore wraps the DynamoDB item store the handler uses
  * @param options.wrapHandler wraps the HTTP handler the local server calls
  * @param options.access the admission's clock and settings; default: the real ones
+ * @param options.observer receives the record of each request
  */
 export const startApi = async (
   options: {
@@ -66,6 +68,7 @@ export const startApi = async (
     wrapStore?: (store: ItemStore) => ItemStore;
     wrapHandler?: (handler: HttpHandler) => HttpHandler;
     access?: Omit<AccessOptions, 'keys'>;
+    observer?: RequestObserver;
   } = {},
 ): Promise<TestApi> => {
   const tableName = await createTestTable();
@@ -88,6 +91,7 @@ export const startApi = async (
     store,
     keys,
     ...(options.access ? { access: options.access } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
   });
   const handler = options.wrapHandler ? options.wrapHandler(app) : app;
   const server = await createLocalServer({ handler, host: '127.0.0.1', port: 0 });

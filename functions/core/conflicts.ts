@@ -1,0 +1,175 @@
+/**
+ * The conflict inbox: every refused version conflict is recorded right
+ * after the refusal, and listed, read and resolved through the API.
+ *
+ * Recording never changes the answer: the refused write changed nothing,
+ * the record is a separate write, and when it fails the 409 still goes out,
+ * marked so that the request log and metrics count the failure.
+ */
+import { ulid } from 'ulid';
+import type { ConflictProposal, ConflictRecord, ConflictStore } from './conflicts-model';
+import { CONFLICT_STATUSES, type ConflictStatus } from './conflicts-model';
+import {
+  BadRequestError,
+  type DomainError,
+  MergeClashError,
+  NotFoundError,
+  PatchTestFailedError,
+  VersionMismatchError,
+} from './errors';
+import { DEFAULT_PAGE_SIZE, ID_PATTERN, MAX_PAGE_SIZE } from './limits';
+import type { Clash } from './merge';
+
+/** What a refusal is recorded with besides the error itself. */
+export interface RefusalContext {
+  readonly tenant: string;
+  readonly collection: string;
+  readonly documentId: string;
+  readonly proposal: ConflictProposal;
+  /** The version the request named (If-Match or body `version`), when it named one. */
+  readonly named: number | undefined;
+  readonly keyId: string | undefined;
+  /** The operation's position, for a conflict inside a transaction. */
+  readonly operationIndex?: number;
+}
+
+/** A refusal that is a version conflict, and so recorded. */
+export const isRecordable = (
+  error: unknown,
+): error is VersionMismatchError | PatchTestFailedError =>
+  error instanceof VersionMismatchError || error instanceof PatchTestFailedError;
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+const pathsOf = (error: VersionMismatchError | PatchTestFailedError): Clash[] => {
+  if (error instanceof MergeClashError) return [...error.clashes];
+  if (error instanceof PatchTestFailedError) return [{ path: error.pointer }];
+  return [];
+};
+
+/** A conflict as the API shows it. */
+export const conflictView = (record: ConflictRecord) => {
+  const { expiresAt, ...rest } = record;
+  return {
+    ...rest,
+    expiresAt: new Date(expiresAt * 1000).toISOString(),
+    resolution: record.resolution ?? null,
+  };
+};
+
+export type ConflictView = ReturnType<typeof conflictView>;
+
+const encodeCursor = (after: string): string =>
+  Buffer.from(JSON.stringify({ after })).toString('base64url');
+
+const decodeCursor = (cursor: string): string => {
+  try {
+    const { after } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      after?: unknown;
+    };
+    if (typeof after === 'string' && ID_PATTERN.test(after)) return after;
+  } catch {
+    // fall through to the client error below
+  }
+  throw new BadRequestError('the cursor is not one this API made');
+};
+
+export interface ConflictFilters {
+  readonly limit?: number;
+  readonly cursor?: string;
+  readonly collection?: string;
+  readonly documentId?: string;
+  readonly status?: string;
+  /** An ISO time. */
+  readonly since?: string;
+}
+
+export const createConflictInbox = ({
+  store,
+  now,
+  retentionDays,
+  newId = ulid,
+}: {
+  store: ConflictStore;
+  now: () => number;
+  retentionDays: number;
+  newId?: () => string;
+}) => {
+  /** An unexpired record of the tenant; 404 otherwise. */
+  const find = async (tenant: string, id: string): Promise<ConflictRecord> => {
+    const record = ID_PATTERN.test(id) ? await store.get(tenant, id) : undefined;
+    if (!record || record.expiresAt * 1000 <= now()) {
+      throw new NotFoundError(`no conflict "${id}"`);
+    }
+    return record;
+  };
+
+  return {
+    find,
+
+    /**
+     * Records a refusal and names the record on the error, so the 409 links
+     * to it. Never throws: a failure is marked on the error instead.
+     */
+    async record(error: DomainError, context: RefusalContext): Promise<void> {
+      if (!isRecordable(error) || error.conflictId !== undefined) return;
+      const at = now();
+      const base = error instanceof MergeClashError ? error.baseVersion : (context.named ?? null);
+      const record: ConflictRecord = {
+        id: newId(),
+        collection: context.collection,
+        documentId: context.documentId,
+        status: 'open',
+        reason: error.code,
+        baseVersion: base,
+        currentVersion: error.current.version,
+        proposal: context.proposal,
+        paths: pathsOf(error),
+        time: new Date(at).toISOString(),
+        keyId: context.keyId ?? null,
+        ...(context.operationIndex !== undefined ? { operationIndex: context.operationIndex } : {}),
+        expiresAt: Math.floor(at / 1000) + retentionDays * DAY_SECONDS,
+      };
+      try {
+        await store.record(context.tenant, record);
+        error.conflictId = record.id;
+      } catch (cause) {
+        error.conflictRecordFailed = cause instanceof Error ? cause.name : 'unknown';
+      }
+    },
+
+    /** A page of the tenant's unexpired conflicts, oldest first. */
+    async list(
+      tenant: string,
+      filters: ConflictFilters,
+    ): Promise<{ conflicts: ConflictView[]; cursor?: string }> {
+      const limit = filters.limit ?? DEFAULT_PAGE_SIZE;
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+        throw new BadRequestError(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+      }
+      const { status, since } = filters;
+      if (status !== undefined && !CONFLICT_STATUSES.includes(status as ConflictStatus)) {
+        throw new BadRequestError('status must be "open" or "resolved"');
+      }
+      const sinceMs = since === undefined ? undefined : Date.parse(since);
+      if (sinceMs !== undefined && (Number.isNaN(sinceMs) || sinceMs < 0)) {
+        throw new BadRequestError('since must be an ISO 8601 time such as 2026-01-31T12:00:00Z');
+      }
+      const page = await store.list(tenant, {
+        limit,
+        now: Math.floor(now() / 1000),
+        ...(filters.cursor !== undefined ? { after: decodeCursor(filters.cursor) } : {}),
+        ...(filters.collection !== undefined ? { collection: filters.collection } : {}),
+        ...(filters.documentId !== undefined ? { documentId: filters.documentId } : {}),
+        ...(status !== undefined ? { status: status as ConflictStatus } : {}),
+        ...(sinceMs !== undefined ? { since: sinceMs } : {}),
+      });
+      return {
+        conflicts: page.records.map(conflictView),
+        ...(page.after !== undefined ? { cursor: encodeCursor(page.after) } : {}),
+      };
+    },
+  };
+};
+
+export type ConflictInbox = ReturnType<typeof createConflictInbox>;
