@@ -15,10 +15,13 @@ import {
   MergeClashError,
   NotFoundError,
   PatchTestFailedError,
+  TransactionConflictError,
   VersionMismatchError,
 } from './errors';
 import { DEFAULT_PAGE_SIZE, ID_PATTERN, MAX_PAGE_SIZE } from './limits';
 import type { Clash } from './merge';
+import type { EntityTag, Preconditions } from './preconditions';
+import type { TransactionOperation } from './transaction-model';
 
 /** What a refusal is recorded with besides the error itself. */
 export interface RefusalContext {
@@ -32,6 +35,38 @@ export interface RefusalContext {
   /** The operation's position, for a conflict inside a transaction. */
   readonly operationIndex?: number;
 }
+
+/** The one version a write's preconditions name, if they name exactly one. */
+export const namedVersion = (p: Preconditions): number | undefined => {
+  if (p.bodyVersion !== undefined) return p.bodyVersion;
+  const tags = p.ifMatch;
+  if (tags === undefined || tags === '*' || tags.length !== 1) return undefined;
+  const [tag] = tags as readonly EntityTag[];
+  return tag && !tag.weak && /^[0-9]{1,15}$/.test(tag.opaque) ? Number(tag.opaque) : undefined;
+};
+
+export const PATCH_MEDIA_TYPES = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+} as const;
+
+/** A transaction operation as the request it would be alone; checks and creates propose nothing to resolve. */
+export const proposalOfOperation = (op: TransactionOperation): ConflictProposal | undefined => {
+  switch (op.op) {
+    case 'replace':
+      return { method: 'PUT', contentType: 'application/json', body: op.document };
+    case 'patch':
+      return {
+        method: 'PATCH',
+        contentType: PATCH_MEDIA_TYPES[op.patch.format],
+        body: op.patch.value,
+      };
+    case 'delete':
+      return { method: 'DELETE', body: null };
+    default:
+      return undefined;
+  }
+};
 
 /** A refusal that is a version conflict, and so recorded. */
 export const isRecordable = (
@@ -135,6 +170,30 @@ export const createConflictInbox = ({
         error.conflictId = record.id;
       } catch (cause) {
         error.conflictRecordFailed = cause instanceof Error ? cause.name : 'unknown';
+      }
+    },
+
+    /** Records each operation of a refused transaction that failed on a version conflict. */
+    async recordTransaction(
+      tenant: string,
+      operations: readonly (TransactionOperation | undefined)[],
+      error: unknown,
+      keyId: string | undefined,
+    ): Promise<void> {
+      if (!(error instanceof TransactionConflictError)) return;
+      for (const failure of error.failures) {
+        const op = operations[failure.index];
+        const proposal = op && proposalOfOperation(op);
+        if (!op || !proposal || op.op === 'create') continue;
+        await this.record(failure.error, {
+          tenant,
+          collection: failure.collection,
+          documentId: failure.id,
+          proposal,
+          named: namedVersion(op.preconditions),
+          keyId,
+          operationIndex: failure.index,
+        });
       }
     },
 

@@ -14,6 +14,8 @@ import {
   type ConflictFilters,
   conflictView,
   createConflictInbox,
+  namedVersion,
+  PATCH_MEDIA_TYPES,
   type RefusalContext,
 } from './conflicts';
 import type { ConflictProposal } from './conflicts-model';
@@ -84,20 +86,6 @@ export const withBodyVersion = (value: JsonValue, id: string, p: Preconditions):
   }
   return fields.version !== undefined ? { ...p, bodyVersion: fields.version } : p;
 };
-
-/** The one version a write's preconditions name, if they name exactly one. */
-const namedVersion = (p: Preconditions): number | undefined => {
-  if (p.bodyVersion !== undefined) return p.bodyVersion;
-  const tags = p.ifMatch;
-  if (tags === undefined || tags === '*' || tags.length !== 1) return undefined;
-  const [tag] = tags as readonly EntityTag[];
-  return tag && !tag.weak && /^[0-9]{1,15}$/.test(tag.opaque) ? Number(tag.opaque) : undefined;
-};
-
-const PATCH_TYPES = {
-  merge: 'application/merge-patch+json',
-  json: 'application/json-patch+json',
-} as const;
 
 /** Creates the items service over a store. Compiles every collection schema up front. */
 export const createItemService = ({
@@ -262,7 +250,7 @@ export const createItemService = ({
         patchedBody(c, id, patch, current);
       const proposal = {
         method: 'PATCH' as const,
-        contentType: PATCH_TYPES[patch.format],
+        contentType: PATCH_MEDIA_TYPES[patch.format],
         body: patch.value,
       };
       const context = { tenant, collection: name, documentId: id, proposal };
