@@ -35,7 +35,6 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
 import { checkPatch, type Patch } from './patch';
 import { patchedBody } from './patched-body';
 import {
-  type EntityTag,
   explainCondition,
   ifMatchSource,
   notModifiedSince,
