@@ -33,6 +33,25 @@ const documentBody = (status: string) => ({
   content: { [JSON_TYPE]: { schema: ref('Document') } },
 });
 
+/** A write a conflict policy may have merged or applied over a newer version. */
+const policyWrite = (status: string) => {
+  const body = documentBody(status);
+  return {
+    ...body,
+    headers: {
+      ...body.headers,
+      'Concord-Write-Outcome': {
+        description: 'A stale write the policy took: merged;base=3;current=5, or overwrote;…',
+        schema: { type: 'string' },
+      },
+      'Concord-Merge-Rules': {
+        description: 'Field rules that settled clashes, e.g. "/views";rule=counter',
+        schema: { type: 'string' },
+      },
+    },
+  };
+};
+
 const common = {
   '400': problem('Malformed request, header or body'),
   '401': problem('Missing, unknown or revoked API key (WWW-Authenticate: Bearer)'),
@@ -226,7 +245,7 @@ const OPERATIONS: Record<
   'items.replace': {
     parameters: [ifMatch, ifNoneMatch, idempotencyKey, lockToken],
     requestBody: { required: true, content: { [JSON_TYPE]: { schema: ref('Document') } } },
-    responses: { '200': documentBody('Replaced'), '201': documentBody('Created'), ...writes },
+    responses: { '200': policyWrite('Replaced'), '201': documentBody('Created'), ...writes },
   },
   'items.patch': {
     parameters: [ifMatch, idempotencyKey, lockToken],
@@ -237,7 +256,7 @@ const OPERATIONS: Record<
         [JSON_PATCH_TYPE]: { schema: { type: 'array', items: { type: 'object' } } },
       },
     },
-    responses: { '200': documentBody('Patched'), ...writes },
+    responses: { '200': policyWrite('Patched'), ...writes },
   },
   'locks.acquire': {
     parameters: [idempotencyKey],
