@@ -33,6 +33,8 @@ interface Sample {
   readonly conflicts: number;
   readonly giveUps: number;
   readonly requests: number;
+  /** DynamoDB calls the server made for them, from each answer's `Server-Timing`. */
+  readonly dbCalls: number;
   readonly seconds: number;
 }
 
@@ -45,10 +47,13 @@ const measure = async (
 ): Promise<Sample> => {
   let requests = 0;
   let conflicts = 0;
+  let dbCalls = 0;
   const counting: FetchLike = async (input, init) => {
     requests++;
     const response = await fetch(input, init);
     if (response.status === 409) conflicts++;
+    const timing = response.headers.get('server-timing')?.match(/desc="(\d+) DynamoDB calls"/);
+    dbCalls += Number(timing?.[1] ?? 0);
     return response;
   };
   const options = { baseUrl: api.baseUrl, apiKey: api.apiKey, timeoutMs: 300_000 };
@@ -85,8 +90,9 @@ const measure = async (
             seen = { version: written.version, n: Number(written.document.n ?? 0) };
           }
           acknowledged++;
-        } catch {
+        } catch (error) {
           giveUps++;
+          if (process.env.BENCH_DEBUG) console.error(String(error));
         }
       }
     }),
@@ -98,7 +104,7 @@ const measure = async (
       ? Number(final.n ?? 0)
       : Array.from({ length: n }, (_, c) => final[`f${c}`] === EDITS_PER_WRITER).filter(Boolean)
           .length * EDITS_PER_WRITER;
-  return { acknowledged, applied, conflicts, giveUps, requests, seconds };
+  return { acknowledged, applied, conflicts, giveUps, requests, dbCalls, seconds };
 };
 
 const median = (values: readonly number[]): number => {
@@ -144,6 +150,9 @@ export const runPoliciesBench = async (dynamoEndpoint: string): Promise<{ markdo
     return `| ${label[mode]} | ${sum(s, (x) => x.acknowledged)} / ${sum(s, (x) => x.applied)} | ${sum(s, (x) => x.acknowledged - x.applied)} | ${sum(s, (x) => x.conflicts)} | ${sum(s, (x) => x.giveUps)} | ${range(s.map(goodput), 0)} | ${range(
       s.map((x) => x.requests / x.applied),
       2,
+    )} | ${range(
+      s.map((x) => x.dbCalls / x.applied),
+      2,
     )} |`;
   });
   const disjointRows = [...disjoint].map(([key, s]) => {
@@ -151,23 +160,26 @@ export const runPoliciesBench = async (dynamoEndpoint: string): Promise<{ markdo
     return `| ${n} | ${mode === 'merge' ? 'stale merge patch (`merge`)' : label.reject} | ${sum(s, (x) => x.applied)} of ${s.length * Number(n) * EDITS_PER_WRITER} | ${sum(s, (x) => x.conflicts)} | ${range(
       s.map((x) => x.requests / x.applied),
       2,
+    )} | ${range(
+      s.map((x) => x.dbCalls / x.applied),
+      2,
     )} |`;
   });
   const markdown = [
     `### Counter: ${COUNTER_WRITERS} writers × ${EDITS_PER_WRITER} increments of one field of one document`,
     '',
-    `Totals over ${ROUNDS} rounds; goodput (applied increments per second) and requests per applied increment as median (min–max) of the rounds.`,
+    `Totals over ${ROUNDS} rounds; goodput (applied increments per second), HTTP requests and DynamoDB calls (from \`Server-Timing\`, the server's own retries included) per applied increment as median (min–max) of the rounds.`,
     '',
-    '| mode | acknowledged / applied | lost | 409 answers | give-ups | goodput /s | requests per increment |',
-    '|---|---|---|---|---|---|---|',
+    '| mode | acknowledged / applied | lost | 409 answers | give-ups | goodput /s | requests per increment | DynamoDB calls per increment |',
+    '|---|---|---|---|---|---|---|---|',
     ...counterRows,
     '',
     `Goodput of the counter rule over \`update()\`, per round: ${ratios.map((r) => `${r.toFixed(2)}×`).join(', ')} (median ${median(ratios).toFixed(2)}×).`,
     '',
     `### Disjoint fields: N writers × ${EDITS_PER_WRITER} edits, each to a field of its own, of one document`,
     '',
-    '| N | mode | edits applied | 409 answers | requests per edit |',
-    '|---|---|---|---|---|',
+    '| N | mode | edits applied | 409 answers | requests per edit | DynamoDB calls per edit |',
+    '|---|---|---|---|---|---|',
     ...disjointRows,
     '',
   ].join('\n');

@@ -112,16 +112,18 @@ export interface DocumentWrite {
 export const WRITE_ATTEMPTS = 3;
 
 /**
- * Attempts of a stale write the conflict policy resolves, when others keep
- * writing: each costs one conditional write (the refusal brings the newer
- * version), after a short full-jitter wait, so many writers of one hot
- * document (counters) get through instead of answering 409.
+ * A stale write the conflict policy resolves is tried again while others
+ * keep writing, up to this many times and within this time: each attempt
+ * costs one conditional write (the refusal brings the newer version), after
+ * a full-jitter wait, so many writers of one hot document (counters) get
+ * through instead of answering 409.
  */
-export const RESOLVE_ATTEMPTS = 24;
+export const RESOLVE_ATTEMPTS = 64;
+export const RESOLVE_BUDGET_MS = 4_000;
 
-/** Full jitter below 4 ms × 2^retry, at most 64 ms. */
+/** Full jitter below 10 ms × 2^retry, at most 320 ms (the client's `update()` waits alike). */
 export const resolveBackoffMs = (retry: number, random: () => number): number =>
-  random() * Math.min(64, 4 * 2 ** retry);
+  random() * Math.min(320, 10 * 2 ** Math.min(retry, 5));
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -292,7 +294,10 @@ export const createDocumentWriter = ({
             // A blind write met a newer version: read the base the merge needs, then resolve.
             let baseEntry: HistoryEntry | undefined;
             let item = current;
-            if (write.stale?.needsBase) {
+            if (write.stale?.needsBase && entry?.version === named) {
+              // Read with the document already (a patch): the base it names is at hand.
+              baseEntry = entry;
+            } else if (write.stale?.needsBase) {
               const snapshot = await store.snapshot(key, { version: named });
               baseEntry = snapshot.entry;
               item = snapshot.item;
@@ -307,7 +312,7 @@ export const createDocumentWriter = ({
           if (failure) throw failure;
           if (resolving) {
             // Others wrote in between: resolve again against their version, a bounded number of times.
-            if (++resolveAttempt >= RESOLVE_ATTEMPTS) {
+            if (++resolveAttempt >= RESOLVE_ATTEMPTS || now() - started > RESOLVE_BUDGET_MS) {
               throw current && !current.deleted
                 ? new VersionMismatchError(
                     `the document kept changing; it is at version ${current.version}`,
