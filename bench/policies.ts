@@ -90,9 +90,8 @@ const measure = async (
             seen = { version: written.version, n: Number(written.document.n ?? 0) };
           }
           acknowledged++;
-        } catch (error) {
+        } catch {
           giveUps++;
-          if (process.env.BENCH_DEBUG) console.error(String(error));
         }
       }
     }),
