@@ -18,6 +18,7 @@ import {
 import type { DocumentWriter, Operation, WriteOptions } from './document-writes';
 import { isPlainObject } from './documents';
 import { BadRequestError, ConflictResolvedError, type DomainError } from './errors';
+import { hashIdempotencyKey } from './idempotency';
 import type { ItemStore, JsonObject, JsonValue, WriteCondition } from './items-model';
 import { etagOf } from './items-model';
 import type { Patch } from './patch';
@@ -103,7 +104,16 @@ export const createConflictResolution = ({
     const record = await inbox.find(tenant, conflictId);
     const resolvedAlready = (version: number | undefined) =>
       new ConflictResolvedError(`conflict "${conflictId}" was resolved already`, version);
-    if (record.resolution) throw resolvedAlready(record.resolution.version);
+    const done = record.resolution;
+    // A resolution that writes is replayed by the writer from its Idempotency-Key's
+    // record (and refused by the conflict's condition otherwise); `theirs` writes
+    // nothing, so a retry by the same key with the same strategy is answered as done.
+    const keyHash = options.idempotency && hashIdempotencyKey(tenant, options.idempotency.key);
+    const retried = done && keyHash !== undefined && done.keyHash === keyHash;
+    if (done && retried && strategy === 'theirs' && done.strategy === 'theirs') {
+      return { conflict: conflictView(record), etag: etagOf(done.version) };
+    }
+    if (done && !(retried && strategy !== 'theirs')) throw resolvedAlready(done.version);
     const c = collection(record.collection);
     const pinned = writeCondition(p).versionIn;
     if (pinned !== undefined && pinned.length !== 1) {
@@ -119,6 +129,7 @@ export const createConflictResolution = ({
       keyId: options.keyId ?? null,
       time: new Date(now()).toISOString(),
       version,
+      ...(keyHash !== undefined ? { keyHash } : {}),
     };
     const part: ConflictResolvePart = { kind: 'conflict-resolve', tenant, conflictId, resolution };
     const explainRefusal = (error: PlanRefusedError, plan: WritePlan): DomainError | undefined => {
@@ -150,7 +161,7 @@ export const createConflictResolution = ({
                 body
             )(storedBody(c, document ?? null)),
           };
-    await writer.write(
+    const written = await writer.write(
       {
         key,
         ...write,
@@ -163,6 +174,8 @@ export const createConflictResolution = ({
       },
       options,
     );
+    if (done && written.replayed)
+      return { conflict: conflictView(record), etag: etagOf(done.version) };
     return { conflict: conflictView(resolved), etag: etagOf(version) };
   },
 });

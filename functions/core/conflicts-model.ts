@@ -36,6 +36,8 @@ export interface ConflictResolution {
   readonly time: string;
   /** The version the document is at after the resolution. */
   readonly version: number;
+  /** Hash of the request's Idempotency-Key, to answer its retries; never shown. */
+  readonly keyHash?: string;
 }
 
 export interface ConflictRecord {

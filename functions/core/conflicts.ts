@@ -84,11 +84,12 @@ const pathsOf = (error: VersionMismatchError | PatchTestFailedError): Clash[] =>
 
 /** A conflict as the API shows it. */
 export const conflictView = (record: ConflictRecord) => {
-  const { expiresAt, ...rest } = record;
+  const { expiresAt, resolution, ...rest } = record;
+  const { keyHash: _hidden, ...shown } = resolution ?? { keyHash: undefined };
   return {
     ...rest,
     expiresAt: new Date(expiresAt * 1000).toISOString(),
-    resolution: record.resolution ?? null,
+    resolution: resolution ? (shown as Omit<typeof resolution, 'keyHash'>) : null,
   };
 };
 

@@ -237,6 +237,29 @@ describe('resolving conflicts', () => {
     expect((await call('GET', `/v1/items/${id}`)).body.version).toBe(2);
   });
 
+  it.each(['ours', 'theirs'])(
+    'answers a retried %s resolution with the same Idempotency-Key as done, writing nothing more',
+    async (strategy) => {
+      const { id, conflictId } = await refusedPut();
+      const send = () =>
+        call('POST', `/v1/conflicts/${conflictId}/resolution`, {
+          body: { strategy },
+          headers: { 'idempotency-key': `resolve-${conflictId}` },
+        });
+      const first = await send();
+      const again = await send();
+      expect([first.status, again.status]).toEqual([200, 200]);
+      expect(again.body.resolution).toEqual(first.body.resolution);
+      const read = await call('GET', `/v1/items/${id}`);
+      expect(read.body.version).toBe(first.body.resolution.version);
+      const other = await call('POST', `/v1/conflicts/${conflictId}/resolution`, {
+        body: { strategy },
+        headers: { 'idempotency-key': `another-${conflictId}` },
+      });
+      expect(other.status).toBe(409);
+    },
+  );
+
   it('lets exactly one of two racing resolutions win', async () => {
     const { id, conflictId } = await refusedPut();
     const race = await Promise.allSettled(
