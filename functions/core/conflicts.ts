@@ -212,7 +212,8 @@ export const createConflictInbox = ({
         throw new BadRequestError('status must be "open" or "resolved"');
       }
       const sinceMs = since === undefined ? undefined : Date.parse(since);
-      if (sinceMs !== undefined && (Number.isNaN(sinceMs) || sinceMs < 0)) {
+      // Ids start with their time in 48 bits: later times cannot be a bound.
+      if (sinceMs !== undefined && !(sinceMs >= 0 && sinceMs < 2 ** 48)) {
         throw new BadRequestError('since must be an ISO 8601 time such as 2026-01-31T12:00:00Z');
       }
       const page = await store.list(tenant, {

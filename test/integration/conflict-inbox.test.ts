@@ -128,6 +128,8 @@ describe('recording conflicts', () => {
     expect(next.body.items[0].id > first.body.items[0].id).toBe(true);
     expect((await call('GET', '/v1/conflicts?status=closed')).status).toBe(400);
     expect((await call('GET', '/v1/conflicts?since=yesterday')).status).toBe(400);
+    expect((await call('GET', '/v1/conflicts?since=%2B275760-09-13T00:00:00Z')).status).toBe(400);
+    expect((await call('GET', '/v1/conflicts?since=1969-12-31T00:00:00Z')).status).toBe(400);
   });
 
   it('shows no conflict to another tenant', async () => {
