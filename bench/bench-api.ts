@@ -28,11 +28,24 @@ const BENCH_QUOTA = 1_000_000;
 /**
  * Collections of the benchmark server: `counters` opts out of required
  * preconditions so the naive, unconditional read-modify-write can be measured
- * at all; `items` is the default, precondition-required collection.
+ * at all; `items` is the default, precondition-required collection (conflict
+ * policy `reject`); `tallies` merges stale writes with a `counter` rule on
+ * `/n` and `merged` merges them without rules, both keeping enough history
+ * that a writer's base is never dropped during a run.
  */
 export const BENCH_CONFIG = parseConfig({
   rateLimit: { windowSeconds: 3600, defaultQuota: BENCH_QUOTA },
-  collections: [{ name: 'counters', requirePrecondition: false }, { name: 'items' }],
+  collections: [
+    { name: 'counters', requirePrecondition: false },
+    { name: 'items' },
+    {
+      name: 'tallies',
+      conflictPolicy: 'merge',
+      fields: { '/n': 'counter' },
+      history: { keepVersions: 10_000 },
+    },
+    { name: 'merged', conflictPolicy: 'merge', history: { keepVersions: 10_000 } },
+  ],
 });
 
 /** Starts the API in this process on a free port over a fresh random table. */

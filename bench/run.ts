@@ -2,7 +2,7 @@
  * `npm run bench`: starts one in-memory DynamoDB Local, runs every
  * benchmark against it and prints Markdown (also written to bench/results/).
  *
- * `BENCH_ONLY=calls,items,transactions,contention,cold-start` (any of them,
+ * `BENCH_ONLY=calls,items,transactions,contention,policies,cold-start` (any of them,
  * comma-separated) runs only those; the others' result files are left as
  * they are. `npm run bench -- --calls` (or `--items`, `--transactions`, …)
  * is short for `BENCH_ONLY=calls`.
@@ -15,9 +15,10 @@ import { measureCalls } from './calls';
 import { runColdStartBench } from './cold-start';
 import { runContentionBench } from './contention';
 import { runItemsBench } from './items';
+import { runPoliciesBench } from './policies';
 import { runTransactionsBench } from './transactions';
 
-const BENCHES = ['calls', 'items', 'transactions', 'contention', 'cold-start'] as const;
+const BENCHES = ['calls', 'items', 'transactions', 'contention', 'policies', 'cold-start'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const selected = (): Set<Bench> => {
@@ -50,7 +51,8 @@ const main = async () => {
     write('cold-start.md', `${header}\n## Cold start\n\n${coldStart.markdown}`);
     console.log(`## Cold start\n\n${coldStart.markdown}`);
   }
-  if (!['calls', 'items', 'transactions', 'contention'].some((name) => run.has(name as Bench))) {
+  const needsDynamo = ['calls', 'items', 'transactions', 'contention', 'policies'];
+  if (!needsDynamo.some((name) => run.has(name as Bench))) {
     return;
   }
   const dynamo = await startDynamoLocal();
@@ -79,6 +81,11 @@ const main = async () => {
       write('contention.md', `${header}\n## Contention on one document\n\n${contention.markdown}`);
       write('contention.svg', contention.svg);
       console.log(`## Contention on one document\n\n${contention.markdown}`);
+    }
+    if (run.has('policies')) {
+      const policies = await runPoliciesBench(dynamo.endpoint);
+      write('policies.md', `${header}\n## Conflict policies\n\n${policies.markdown}`);
+      console.log(`## Conflict policies\n\n${policies.markdown}`);
     }
   } finally {
     await dynamo.stop();

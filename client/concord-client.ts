@@ -1,4 +1,16 @@
 import { type CallScope, openScope } from './call-scope.js';
+import {
+  type ConflictPage,
+  type ConflictRecord,
+  getConflictSpec,
+  type ListConflictsOptions,
+  listConflictsSpec,
+  type ResolutionStrategy,
+  type ResolveConflictOptions,
+  resolveConflictSpec,
+  toConflict,
+  toConflictPage,
+} from './conflicts.js';
 import { ConflictError } from './errors.js';
 import { LastSeen } from './last-seen.js';
 import { runWithLock } from './lock-loop.js';
@@ -353,6 +365,31 @@ export class ConcordClient {
       random: this.#random,
     };
     return runWithLock(steps, work, waitMs);
+  }
+
+  /** One page of `GET /v1/conflicts`: recorded version conflicts, oldest first. */
+  listConflicts(options: ListConflictsOptions = {}): Promise<ConflictPage> {
+    return this.#call(listConflictsSpec(options), options, toConflictPage);
+  }
+
+  /** `GET /v1/conflicts/{id}`: one conflict with the refused proposal and the clashing paths. */
+  getConflict(id: string, options: CallOptions = {}): Promise<ConflictRecord> {
+    return this.#call(getConflictSpec(id), options, toConflict);
+  }
+
+  /**
+   * `POST /v1/conflicts/{id}/resolution`: `ours` applies the refused proposal
+   * to the current version, `theirs` keeps the current version, `merged`
+   * writes `options.document`. Checked against the version recorded with the
+   * conflict (or `ifMatch`): a `ConflictError` `version-mismatch` carries the
+   * newer state, `conflict-resolved` says someone resolved it first.
+   */
+  resolveConflict(
+    id: string,
+    strategy: ResolutionStrategy,
+    options: ResolveConflictOptions = {},
+  ): Promise<ConflictRecord> {
+    return this.#call(resolveConflictSpec(id, strategy, options), options, toConflict);
   }
 
   #call<R>(spec: RequestSpec, options: CallOptions, read: (raw: RawResponse) => R): Promise<R> {

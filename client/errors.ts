@@ -3,6 +3,7 @@
  * answers keep their RFC 9457 problem fields, and errors raised before any
  * answer arrived (network, timeout, abort) use status 0.
  */
+import { type Clash, type ConflictLink, readClashes, readConflictLink } from './conflicts.js';
 import type { OperationFailure } from './transaction-types.js';
 import type { JsonObject, VersionedDocument } from './types.js';
 
@@ -81,10 +82,23 @@ export class ConflictError<T extends object = JsonObject> extends ConcordError {
   readonly pointer: string | undefined;
   /** Where the existing resource lives (`already-exists`). */
   readonly location: string | undefined;
+  /** The conflict the server recorded for this refusal, to resolve later (`/v1/conflicts/{id}`). */
+  readonly conflict: ConflictLink | undefined;
+  /** A refused merge: the paths both sides changed, with base, theirs and ours values. */
+  readonly clashes: readonly Clash[];
+  /** A refused merge: the version the write named, and whether the history still had it. */
+  readonly baseVersion: number | undefined;
+  readonly baseKept: boolean | undefined;
 
   constructor(init: ConcordErrorInit) {
     super(init);
     this.current = readCurrent<T>(init.problem?.current);
+    this.conflict = readConflictLink(init.problem?.conflict);
+    this.clashes = readClashes(init.problem?.clashes);
+    const base = init.problem?.baseVersion;
+    this.baseVersion = typeof base === 'number' ? base : undefined;
+    const kept = init.problem?.baseKept;
+    this.baseKept = typeof kept === 'boolean' ? kept : undefined;
     this.pointer = stringOrUndefined(init.problem?.pointer);
     this.location =
       stringOrUndefined(init.problem?.location) ?? init.headers?.get('location') ?? undefined;
@@ -205,10 +219,8 @@ function stringOrUndefined(value: unknown): string | undefined {
 }
 
 function readFailure<T extends object>(raw: unknown): OperationFailure<T> {
-  const { index, op, collection, id, reason, detail, current, ...members } = (raw ?? {}) as Record<
-    string,
-    unknown
-  >;
+  const { index, op, collection, id, reason, detail, current, conflict, ...members } = (raw ??
+    {}) as Record<string, unknown>;
   return {
     index: typeof index === 'number' ? index : -1,
     op: String(op),
@@ -217,6 +229,7 @@ function readFailure<T extends object>(raw: unknown): OperationFailure<T> {
     reason: String(reason),
     detail: stringOrUndefined(detail),
     current: readCurrent<T>(current),
+    conflict: readConflictLink(conflict),
     members,
   };
 }

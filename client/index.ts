@@ -5,6 +5,16 @@
  * Node 20+ and browsers.
  */
 export { ConcordClient, type MergePatch } from './concord-client.js';
+export type {
+  Clash,
+  ConflictLink,
+  ConflictPage,
+  ConflictRecord,
+  ListConflictsOptions,
+  ResolutionStrategy,
+  ResolveConflictOptions,
+  WriteOutcome,
+} from './conflicts.js';
 export {
   AbortedError,
   ConcordError,

@@ -2,6 +2,7 @@
  * Reading the server's representations into typed results, and the small
  * header values the client writes (entity tags, idempotency keys).
  */
+import { readWriteOutcome, type WriteOutcome } from './conflicts.js';
 import { InvalidResponseError } from './errors.js';
 import type { RawResponse } from './transport.js';
 import type {
@@ -48,8 +49,11 @@ export function toWriteResult<T extends object = JsonObject>(raw: RawResponse): 
     created: raw.status === 201,
     location: raw.headers.get('location') ?? undefined,
     replayed: raw.headers.get('idempotent-replayed') === 'true',
+    ...withOutcome(readWriteOutcome(raw.headers)),
   };
 }
+
+const withOutcome = (outcome: WriteOutcome | undefined) => (outcome ? { outcome } : {});
 
 export function toLease(raw: RawResponse): Lease {
   const body = raw.body as Partial<Record<keyof Lease, unknown>> | undefined;

@@ -1,3 +1,4 @@
+import type { ConflictLink } from './conflicts.js';
 /**
  * Shapes of transactions as the client sends and receives them. Kept free
  * of runtime code like types.ts.
@@ -71,6 +72,8 @@ export interface OperationFailure<T extends object = JsonObject> {
   readonly detail: string | undefined;
   /** The document as it is now, when it exists. */
   readonly current: VersionedDocument<T> | undefined;
+  /** The conflict the server recorded for this operation's version conflict. */
+  readonly conflict: ConflictLink | undefined;
   /** The failure's other members (e.g. `field`, `location`, `leaseExpiresAt`, `pointer`). */
   readonly members: Readonly<Record<string, unknown>>;
 }

@@ -2,6 +2,7 @@
  * Shapes the client exchanges with a Concord server. Kept free of runtime code
  * so browser bundles only pay for what they call.
  */
+import type { WriteOutcome } from './conflicts.js';
 
 /** Any JSON value. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
@@ -33,6 +34,11 @@ export interface WriteResult<T extends object = JsonObject> extends VersionedDoc
   readonly location: string | undefined;
   /** True when the server replayed the stored first answer for this `Idempotency-Key`. */
   readonly replayed: boolean;
+  /**
+   * Set when the write named an older version and the collection's conflict
+   * policy merged it (`merge`) or wrote it over the current one (`last-writer-wins`).
+   */
+  readonly outcome?: WriteOutcome;
 }
 
 /** One page of a collection listing. */

@@ -27,7 +27,45 @@ export interface CollectionConfig {
   readonly history: HistoryRetention;
   /** Top-level fields whose values are unique within a tenant and collection. */
   readonly unique?: readonly string[];
+  /** What a stale write (an `If-Match` naming an older version) meets. Default `reject`. */
+  readonly conflictPolicy: ConflictPolicy;
+  /** Per-field rules of the `merge` policy, by JSON Pointer (e.g. `/views`). */
+  readonly fields?: Readonly<Record<string, FieldRule>>;
 }
+
+/**
+ * `reject`: a stale write is a 409. `last-writer-wins`: it is applied over
+ * the current version. `merge`: a three-way merge with the version it names.
+ */
+export type ConflictPolicy = 'reject' | 'last-writer-wins' | 'merge';
+export const CONFLICT_POLICIES: readonly ConflictPolicy[] = ['reject', 'last-writer-wins', 'merge'];
+
+/** How the `merge` policy settles a field both sides changed. */
+export type FieldRule =
+  | 'last-writer-wins'
+  | 'server-wins'
+  | 'max'
+  | 'min'
+  | 'union'
+  | 'append'
+  | 'counter';
+export const FIELD_RULES: readonly FieldRule[] = [
+  'last-writer-wins',
+  'server-wins',
+  'max',
+  'min',
+  'union',
+  'append',
+  'counter',
+];
+
+/** How long refused conflicts stay open for resolution. */
+export interface ConflictSettings {
+  /** Days an open conflict is kept before its record expires. */
+  readonly retentionDays: number;
+}
+
+export const DEFAULT_CONFLICTS: ConflictSettings = { retentionDays: 30 };
 
 export interface RateLimitConfig {
   /** Length of the fixed rate window, in seconds. */
@@ -41,6 +79,7 @@ export interface ConcordConfig {
   readonly profile: HttpProfile;
   readonly collections: readonly CollectionConfig[];
   readonly rateLimit: RateLimitConfig;
+  readonly conflicts: ConflictSettings;
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitConfig = { windowSeconds: 60, defaultQuota: 600 };
@@ -71,7 +110,15 @@ export class ConfigError extends Error {
   }
 }
 
-const COLLECTION_KEYS = new Set(['name', 'schema', 'requirePrecondition', 'history', 'unique']);
+const COLLECTION_KEYS = new Set([
+  'name',
+  'schema',
+  'requirePrecondition',
+  'history',
+  'unique',
+  'conflictPolicy',
+  'fields',
+]);
 
 /** Unique field names: they become part of table keys, so no `#` and a bounded length. */
 export const UNIQUE_FIELD_PATTERN = /^[A-Za-z0-9_.$-]{1,64}$/;
@@ -124,13 +171,66 @@ const parseHistory = (raw: unknown, where: string): HistoryRetention => {
   return { keepVersions, keepDays };
 };
 
+/** Rule paths: JSON Pointers of object members, not into arrays, never `/id` or `/version`. */
+export const FIELD_POINTER_PATTERN = /^(\/([^/~]|~[01])+){1,8}$/;
+
+const parseFields = (
+  raw: unknown,
+  policy: ConflictPolicy,
+  where: string,
+): Record<string, FieldRule> | undefined => {
+  if (raw === undefined) return undefined;
+  if (!isPlainObject(raw)) {
+    throw new ConfigError(`${where}.fields must be an object of JSON Pointer to rule`);
+  }
+  if (policy !== 'merge') {
+    throw new ConfigError(`${where}.fields needs "conflictPolicy": "merge"`);
+  }
+  const pointers = Object.keys(raw);
+  for (const [pointer, rule] of Object.entries(raw)) {
+    if (!FIELD_POINTER_PATTERN.test(pointer) || pointer.length > 256) {
+      throw new ConfigError(
+        `${where}.fields key "${pointer}" must be a JSON Pointer to a field, such as "/views"`,
+      );
+    }
+    if (pointer === '/id' || pointer === '/version') {
+      throw new ConfigError(`${where}.fields cannot name "${pointer}": the server manages it`);
+    }
+    if (typeof rule !== 'string' || !FIELD_RULES.includes(rule as FieldRule)) {
+      throw new ConfigError(
+        `${where}.fields["${pointer}"] must be one of ${FIELD_RULES.map((r) => `"${r}"`).join(', ')}`,
+      );
+    }
+    const nested = pointers.find((other) => other !== pointer && pointer.startsWith(`${other}/`));
+    if (nested) {
+      throw new ConfigError(
+        `${where}.fields "${pointer}" lies inside "${nested}", which has a rule`,
+      );
+    }
+  }
+  return raw as Record<string, FieldRule>;
+};
+
+const parseConflicts = (raw: unknown): ConflictSettings => {
+  if (raw === undefined) return DEFAULT_CONFLICTS;
+  if (!isPlainObject(raw)) throw new ConfigError('conflicts must be an object');
+  for (const key of Object.keys(raw)) {
+    if (key !== 'retentionDays') throw new ConfigError(`conflicts has unknown key "${key}"`);
+  }
+  const { retentionDays = DEFAULT_CONFLICTS.retentionDays } = raw;
+  if (!positiveInteger(retentionDays, MAX_KEEP_DAYS)) {
+    throw new ConfigError(`conflicts.retentionDays must be an integer from 1 to ${MAX_KEEP_DAYS}`);
+  }
+  return { retentionDays };
+};
+
 const parseCollection = (raw: unknown, index: number): CollectionConfig => {
   const where = `collections[${index}]`;
   if (!isPlainObject(raw)) throw new ConfigError(`${where} must be an object`);
   for (const key of Object.keys(raw)) {
     if (!COLLECTION_KEYS.has(key)) throw new ConfigError(`${where} has unknown key "${key}"`);
   }
-  const { name, schema, requirePrecondition, history, unique } = raw;
+  const { name, schema, requirePrecondition, history, unique, conflictPolicy, fields } = raw;
   if (typeof name !== 'string' || !COLLECTION_PATTERN.test(name)) {
     throw new ConfigError(`${where}.name must match ${COLLECTION_PATTERN}`);
   }
@@ -141,12 +241,21 @@ const parseCollection = (raw: unknown, index: number): CollectionConfig => {
   if (requirePrecondition !== undefined && typeof requirePrecondition !== 'boolean') {
     throw new ConfigError(`${where}.requirePrecondition must be a boolean`);
   }
+  const policy = conflictPolicy ?? 'reject';
+  if (typeof policy !== 'string' || !CONFLICT_POLICIES.includes(policy as ConflictPolicy)) {
+    throw new ConfigError(
+      `${where}.conflictPolicy must be one of ${CONFLICT_POLICIES.map((p) => `"${p}"`).join(', ')}`,
+    );
+  }
+  const rules = parseFields(fields, policy as ConflictPolicy, where);
   return {
     name,
     ...(schema ? { schema } : {}),
     requirePrecondition: requirePrecondition ?? true,
     history: parseHistory(history, where),
     ...(unique !== undefined ? { unique: parseUnique(unique, where) } : {}),
+    conflictPolicy: policy as ConflictPolicy,
+    ...(rules !== undefined ? { fields: rules } : {}),
   };
 };
 
@@ -166,5 +275,10 @@ export const parseConfig = (raw: unknown): ConcordConfig => {
     if (names.has(name)) throw new ConfigError(`collection "${name}" is declared twice`);
     names.add(name);
   }
-  return { profile, collections, rateLimit: parseRateLimit(raw.rateLimit) };
+  return {
+    profile,
+    collections,
+    rateLimit: parseRateLimit(raw.rateLimit),
+    conflicts: parseConflicts(raw.conflicts),
+  };
 };

@@ -19,7 +19,13 @@
  * its own write), then the document, then unique values.
  */
 import type { HistoryRetention } from './config';
-import { NotFoundError, UniqueViolationError, VersionMismatchError } from './errors';
+import type { StalePolicy, WriteReport } from './conflict-policy';
+import {
+  type DomainError,
+  NotFoundError,
+  UniqueViolationError,
+  VersionMismatchError,
+} from './errors';
 import { type HistoryEntry, historyParts, type Operation } from './history';
 import {
   commitOrReplay,
@@ -68,6 +74,8 @@ export interface WriteResult {
   readonly created: boolean;
   /** True when this is the stored answer to an earlier request with the same Idempotency-Key. */
   readonly replayed?: boolean;
+  /** Set when the write was stale and the collection's conflict policy merged or applied it. */
+  readonly report?: WriteReport;
 }
 
 export interface DocumentWrite {
@@ -92,10 +100,32 @@ export interface DocumentWrite {
   readonly retention: HistoryRetention;
   /** The collection's unique fields. */
   readonly unique?: readonly string[] | undefined;
+  /** What to do instead of refusing when `If-Match` names an older version; refused without. */
+  readonly stale?: StalePolicy | undefined;
+  /** Records that commit with the document change (e.g. the resolution of a conflict). */
+  readonly sideParts?: readonly PlanPart[];
+  /** Explains a refusal of a side part, before the document's refusal is looked at. */
+  readonly explainRefusal?: (error: PlanRefusedError, plan: WritePlan) => DomainError | undefined;
 }
 
 /** Attempts when the version read (or guessed) keeps being replaced by others. */
 export const WRITE_ATTEMPTS = 3;
+
+/**
+ * A stale write the conflict policy resolves is tried again while others
+ * keep writing, up to this many times and within this time: each attempt
+ * costs one conditional write (the refusal brings the newer version), after
+ * a full-jitter wait, so many writers of one hot document (counters) get
+ * through instead of answering 409.
+ */
+export const RESOLVE_ATTEMPTS = 64;
+export const RESOLVE_BUDGET_MS = 4_000;
+
+/** Full jitter below 10 ms × 2^retry, at most 320 ms (the client's `update()` waits alike). */
+export const resolveBackoffMs = (retry: number, random: () => number): number =>
+  random() * Math.min(320, 10 * 2 ** Math.min(retry, 5));
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const isLive = (item: StoredItem | undefined): boolean => item !== undefined && !item.deleted;
 
@@ -121,7 +151,26 @@ const heldElsewhere = (error: PlanRefusedError, plan: WritePlan): string[] =>
     part.kind === 'unique-release' && error.refusals[i] ? [part.field] : [],
   );
 
-export const createDocumentWriter = ({ store, now }: { store: ItemStore; now: () => number }) => ({
+/** Without the version the client named: what a write the conflict policy resolves must meet. */
+const withoutVersion = (condition: WriteCondition): WriteCondition => {
+  const { versionIn: _named, ...rest } = condition;
+  return rest;
+};
+
+export interface DocumentWriterOptions {
+  readonly store: ItemStore;
+  readonly now: () => number;
+  /** Waits between attempts of a resolved stale write. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+export const createDocumentWriter = ({
+  store,
+  now,
+  sleep = defaultSleep,
+  random = Math.random,
+}: DocumentWriterOptions) => ({
   /** Writes one document change as one plan; a refusal becomes the error that explains it. */
   async write(write: DocumentWrite, options: WriteOptions = {}): Promise<WriteResult> {
     const { key, preconditions: p } = write;
@@ -134,6 +183,8 @@ export const createDocumentWriter = ({ store, now }: { store: ItemStore; now: ()
       lease: { now: started, ...(options.lockToken ? { token: options.lockToken } : {}) },
     };
     const guess = pinOf(write.condition);
+    // The version a stale write names, whose history entry a merge needs as its base.
+    const named = write.stale && typeof guess === 'number' ? guess : undefined;
     // Releasing unique values needs the old ones; only a create has none to release.
     const readFirst =
       write.readFirst || write.readVersion !== undefined || (unique.length > 0 && guess !== null);
@@ -141,10 +192,24 @@ export const createDocumentWriter = ({ store, now }: { store: ItemStore; now: ()
     /** The record the write replaces, when known (read, or returned with a refusal). */
     let base: { readonly item: StoredItem | undefined } | undefined;
     let entry: HistoryEntry | undefined;
+    /** Set once the write is known to be stale and its conflict policy takes it over. */
+    let resolving: { readonly entry: HistoryEntry | undefined } | undefined;
+    let report: WriteReport | undefined;
+    let active = condition;
+    /** Whether the policy takes this refusal: the client named an older version than `current`. */
+    const takesOver = (failure: DomainError, current: StoredItem | undefined): boolean =>
+      named !== undefined &&
+      resolving === undefined &&
+      failure instanceof VersionMismatchError &&
+      current !== undefined &&
+      !current.deleted &&
+      current.version > named &&
+      explainCondition(withoutVersion(condition), current, p) === undefined;
     if (pin === undefined) {
+      const wantBase = write.stale?.needsBase ? named : undefined;
       const snapshot = await store.snapshot(key, {
         keyHash: idem && hashIdempotencyKey(key.tenant, idem.key),
-        version: write.readVersion,
+        version: write.readVersion ?? wantBase,
       });
       if (idem && snapshot.record && isLiveRecord(snapshot.record, started)) {
         return replayed(replayOf(snapshot.record, idem));
@@ -152,12 +217,23 @@ export const createDocumentWriter = ({ store, now }: { store: ItemStore; now: ()
       base = { item: snapshot.item };
       entry = snapshot.entry;
       const failure = explainCondition(condition, base.item, p);
-      if (failure) throw failure;
+      if (failure && takesOver(failure, base.item)) {
+        resolving = { entry: wantBase !== undefined ? snapshot.entry : undefined };
+        active = withoutVersion(condition);
+      } else if (failure) throw failure;
     }
     const skipRelease = new Set<string>();
+    let resolveAttempt = 0;
     for (let attempt = 1; ; attempt++) {
       const expectedVersion = base ? (base.item?.version ?? null) : (pin ?? null);
-      const body = write.bodyFor(base?.item, entry);
+      let body: JsonObject | null;
+      if (resolving && write.stale && named !== undefined && base?.item) {
+        const resolution = write.stale.resolve(base.item, named, resolving.entry);
+        body = resolution.body;
+        report = resolution.report;
+      } else {
+        body = write.bodyFor(base?.item, entry);
+      }
       const created = base ? !isLive(base.item) : expectedVersion === null;
       const before = base?.item && !base.item.deleted ? base.item.body : undefined;
       const at = now();
@@ -172,7 +248,7 @@ export const createDocumentWriter = ({ store, now }: { store: ItemStore; now: ()
         kind: 'document',
         key,
         body,
-        condition: { ...condition, expectedVersion },
+        condition: { ...active, expectedVersion },
         at: new Date(at).toISOString(),
       };
       const parts: PlanPart[] = [
@@ -185,6 +261,7 @@ export const createDocumentWriter = ({ store, now }: { store: ItemStore; now: ()
           options.keyId,
         ),
         ...uniqueParts(key, unique, before, body, skipRelease),
+        ...(write.sideParts ?? []),
       ];
       if (idem) {
         parts.push({
@@ -203,15 +280,50 @@ export const createDocumentWriter = ({ store, now }: { store: ItemStore; now: ()
       try {
         const committed = await commitOrReplay(store, plan, idem);
         if (committed.kind === 'replayed') return replayed(committed.result);
-        return { item: written, created };
+        return { item: written, created, ...(report ? { report } : {}) };
       } catch (error) {
         // The idempotency record was judged first (commitOrReplay); then the document.
         if (!(error instanceof PlanRefusedError)) throw error;
+        const explained = write.explainRefusal?.(error, plan);
+        if (explained) throw explained;
         const refused = error.refusalOf(plan, 'document');
         if (refused) {
           const current = refused.current;
-          const failure = explainCondition(condition, current, p);
+          const failure = explainCondition(active, current, p);
+          if (failure && takesOver(failure, current)) {
+            // A blind write met a newer version: read the base the merge needs, then resolve.
+            let baseEntry: HistoryEntry | undefined;
+            let item = current;
+            if (write.stale?.needsBase && entry?.version === named) {
+              // Read with the document already (a patch): the base it names is at hand.
+              baseEntry = entry;
+            } else if (write.stale?.needsBase) {
+              const snapshot = await store.snapshot(key, { version: named });
+              baseEntry = snapshot.entry;
+              item = snapshot.item;
+              const moved = explainCondition(withoutVersion(condition), item, p);
+              if (moved) throw moved;
+            }
+            resolving = { entry: baseEntry };
+            active = withoutVersion(condition);
+            base = { item };
+            continue;
+          }
           if (failure) throw failure;
+          if (resolving) {
+            // Others wrote in between: resolve again against their version, a bounded number of times.
+            if (++resolveAttempt >= RESOLVE_ATTEMPTS || now() - started > RESOLVE_BUDGET_MS) {
+              throw current && !current.deleted
+                ? new VersionMismatchError(
+                    `the document kept changing; it is at version ${current.version}`,
+                    viewOf(current),
+                  )
+                : new NotFoundError('the document changed while it was written');
+            }
+            await sleep(resolveBackoffMs(resolveAttempt, random));
+            base = { item: current };
+            continue;
+          }
           // The client's condition holds: only the pin failed. Someone wrote in
           // between, or a create met a tombstone. Try again on what is there now.
           if (attempt >= WRITE_ATTEMPTS) {

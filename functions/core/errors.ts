@@ -5,6 +5,7 @@
  */
 import type { RateState } from './access';
 import type { ItemView } from './items-model';
+import type { Clash } from './merge';
 
 export type ErrorCode =
   | 'bad-request'
@@ -30,6 +31,7 @@ export type ErrorCode =
   | 'transaction-closed'
   | 'version-is-deletion'
   | 'nothing-to-restore'
+  | 'conflict-resolved'
   | 'unavailable';
 
 /** Which HTTP precondition header a failure came from, if any (the strict profile answers 412). */
@@ -42,6 +44,10 @@ export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;
   /** Whether the same request may succeed if simply sent again later. */
   readonly retryable: boolean = false;
+  /** The conflict record kept for this refusal, once it was recorded. */
+  conflictId?: string;
+  /** Why recording the conflict failed (an error name), when it did; the refusal stands. */
+  conflictRecordFailed?: string;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -111,6 +117,23 @@ export class UniqueViolationError extends DomainError {
 
 export class VersionMismatchError extends StateConflictError {
   readonly code = 'version-mismatch';
+}
+
+/**
+ * A stale write the `merge` policy could not merge: both sides changed the
+ * same paths (each with its base, theirs and ours values), or the base
+ * version is no longer in the history (`clashes` empty, `baseKept` false).
+ */
+export class MergeClashError extends VersionMismatchError {
+  constructor(
+    message: string,
+    current: ItemView,
+    readonly baseVersion: number,
+    readonly clashes: readonly Clash[],
+    readonly baseKept = true,
+  ) {
+    super(message, current, 'if-match');
+  }
 }
 
 export class PreconditionRequiredError extends DomainError {
@@ -311,6 +334,18 @@ export class LockLostError extends DomainError {
   constructor(
     message: string,
     readonly currentFencing: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The conflict was resolved already: it cannot be resolved twice. */
+export class ConflictResolvedError extends DomainError {
+  readonly code = 'conflict-resolved';
+  constructor(
+    message: string,
+    /** The version the first resolution left the document at. */
+    readonly resolvedVersion: number | undefined,
   ) {
     super(message);
   }

@@ -1,4 +1,5 @@
 /** Shapes shared by the domain and its storage port. */
+import type { ConflictStore } from './conflicts-model';
 import type { HistoryEntry } from './history';
 import type { IdempotencyRecord } from './idempotency';
 import type { StagedStore } from './staged-model';
@@ -161,6 +162,8 @@ export interface ItemStore {
   ): Promise<ManySnapshot>;
   /** Staged transactions, kept in the same table. */
   readonly staged: StagedStore;
+  /** Refused version conflicts, kept in the same table. */
+  readonly conflicts: ConflictStore;
   /**
    * Sends a plan as one request: all of it commits or none of it. Throws
    * `PlanRefusedError` when a condition failed, `IdempotencyInFlightError`

@@ -8,9 +8,20 @@
 import { ulid } from 'ulid';
 import { createCollections, requirePrecondition, storedBody } from './collections';
 import type { ConcordConfig } from './config';
+import { stalePolicyOf } from './conflict-policy';
+import { createConflictResolution } from './conflict-resolution';
+import {
+  type ConflictFilters,
+  conflictView,
+  createConflictInbox,
+  namedVersion,
+  PATCH_MEDIA_TYPES,
+  type RefusalContext,
+} from './conflicts';
+import type { ConflictProposal } from './conflicts-model';
 import { createDocumentWriter, type WriteOptions, type WriteResult } from './document-writes';
 import { checkId } from './documents';
-import { BadRequestError, NotFoundError } from './errors';
+import { BadRequestError, DomainError, NotFoundError } from './errors';
 import {
   type ItemKey,
   type ItemStore,
@@ -84,6 +95,28 @@ export const createItemService = ({
 }: ItemServiceOptions) => {
   const collection = createCollections(config);
   const writer = createDocumentWriter({ store, now });
+  const inbox = createConflictInbox({
+    store: store.conflicts,
+    now,
+    retentionDays: config.conflicts.retentionDays,
+  });
+
+  /** Runs a write; a version conflict it is refused with is recorded before the refusal goes on. */
+  const recorded = async <T>(
+    run: () => Promise<T>,
+    context: Omit<RefusalContext, 'named' | 'keyId'>,
+    p: Preconditions,
+    options: WriteOptions,
+  ): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof DomainError) {
+        await inbox.record(error, { ...context, named: namedVersion(p), keyId: options.keyId });
+      }
+      throw error;
+    }
+  };
 
   /** The live document; an If-Match naming a missing one is a failed precondition too. */
   const readLive = async (key: ItemKey, p: Preconditions): Promise<StoredItem> => {
@@ -142,16 +175,29 @@ export const createItemService = ({
       requirePrecondition(c, pre);
       const condition = writeCondition(pre);
       const body = storedBody(c, value);
-      return writer.write(
-        {
-          key: { tenant, collection: name, id },
-          operation: 'replace',
-          retention: c.config.history,
-          unique: c.config.unique,
-          condition,
-          preconditions: pre,
-          bodyFor: () => body,
-        },
+      const proposal: ConflictProposal = {
+        method: 'PUT',
+        contentType: 'application/json',
+        body: value,
+      };
+      const context = { tenant, collection: name, documentId: id, proposal };
+      return recorded(
+        () =>
+          writer.write(
+            {
+              key: { tenant, collection: name, id },
+              operation: 'replace',
+              retention: c.config.history,
+              unique: c.config.unique,
+              condition,
+              preconditions: pre,
+              bodyFor: () => body,
+              stale: stalePolicyOf(c, () => body, { deletes: false, now }),
+            },
+            options,
+          ),
+        context,
+        pre,
         options,
       );
     },
@@ -201,19 +247,32 @@ export const createItemService = ({
       requirePrecondition(c, pre);
       const patched = (current: StoredItem | undefined): JsonObject =>
         patchedBody(c, id, patch, current);
+      const proposal = {
+        method: 'PATCH' as const,
+        contentType: PATCH_MEDIA_TYPES[patch.format],
+        body: patch.value,
+      };
+      const context = { tenant, collection: name, documentId: id, proposal };
       // Applied to the version read, and to each newer version a refusal brings
       // back when the client pinned none; never to a version it did not see.
-      return writer.write(
-        {
-          key: { tenant, collection: name, id },
-          operation: 'patch',
-          retention: c.config.history,
-          unique: c.config.unique,
-          condition: writeCondition(pre, { mustExist: true }),
-          preconditions: pre,
-          bodyFor: patched,
-          readFirst: true,
-        },
+      return recorded(
+        () =>
+          writer.write(
+            {
+              key: { tenant, collection: name, id },
+              operation: 'patch',
+              retention: c.config.history,
+              unique: c.config.unique,
+              condition: writeCondition(pre, { mustExist: true }),
+              preconditions: pre,
+              bodyFor: patched,
+              readFirst: true,
+              stale: stalePolicyOf(c, patched, { deletes: false, now }),
+            },
+            options,
+          ),
+        context,
+        pre,
         options,
       );
     },
@@ -229,21 +288,41 @@ export const createItemService = ({
       const c = collection(name);
       checkId(id);
       requirePrecondition(c, p);
-      return writer.write(
-        {
-          key: { tenant, collection: name, id },
-          operation: 'delete',
-          retention: c.config.history,
-          unique: c.config.unique,
-          condition: writeCondition(p, { mustExist: true }),
-          preconditions: p,
-          bodyFor: () => null,
-        },
+      const proposal = { method: 'DELETE' as const, body: null };
+      const context = { tenant, collection: name, documentId: id, proposal };
+      return recorded(
+        () =>
+          writer.write(
+            {
+              key: { tenant, collection: name, id },
+              operation: 'delete',
+              retention: c.config.history,
+              unique: c.config.unique,
+              condition: writeCondition(p, { mustExist: true }),
+              preconditions: p,
+              bodyFor: () => null,
+              stale: stalePolicyOf(c, () => null, { deletes: true, now }),
+            },
+            options,
+          ),
+        context,
+        p,
         options,
       );
     },
 
     ...createVersionOperations({ collection, store, writer, now }),
+
+    ...createConflictResolution({ collection, store, writer, inbox, now }),
+
+    /** One page of the tenant's recorded conflicts, oldest first. */
+    listConflicts: (tenant: string, filters: ConflictFilters) => inbox.list(tenant, filters),
+
+    /** One recorded conflict. */
+    getConflict: async (tenant: string, id: string) => conflictView(await inbox.find(tenant, id)),
+
+    /** Records a refusal of a write made elsewhere (a transaction's operation). */
+    recordConflict: (error: DomainError, context: RefusalContext) => inbox.record(error, context),
 
     /** One page of live documents in id order. */
     async list(

@@ -178,31 +178,33 @@ export const createStagedTransactionService = ({
       const closed = closedBecause(record, at);
       if (closed) throw closed;
       const prepared = prepareOperations(transactions.contextOf(tenant), record.operations);
-      return transactions.engine.execute(tenant, prepared, {
-        keyId: options.keyId,
-        closing: {
-          part: (results) => ({
-            kind: 'staged-close',
-            tenant,
-            txId: id,
-            count: record.operations.length,
-            now: at,
-            result: results,
-            keepUntil: keepUntil(at),
-          }),
-          refused: ({ current }) => {
-            // Another commit of the same transaction came first: its answer is ours.
-            if (current?.state === 'committed') {
-              return { results: current.results ?? [], replayed: true };
-            }
-            const because = closedBecause(current, at);
-            if (because) throw because;
-            throw new TransactionConflictError(
-              'operations were added while the transaction was committed; commit again',
-            );
+      return transactions.recordingConflicts(tenant, record.operations, options.keyId, () =>
+        transactions.engine.execute(tenant, prepared, {
+          keyId: options.keyId,
+          closing: {
+            part: (results) => ({
+              kind: 'staged-close',
+              tenant,
+              txId: id,
+              count: record.operations.length,
+              now: at,
+              result: results,
+              keepUntil: keepUntil(at),
+            }),
+            refused: ({ current }) => {
+              // Another commit of the same transaction came first: its answer is ours.
+              if (current?.state === 'committed') {
+                return { results: current.results ?? [], replayed: true };
+              }
+              const because = closedBecause(current, at);
+              if (because) throw because;
+              throw new TransactionConflictError(
+                'operations were added while the transaction was committed; commit again',
+              );
+            },
           },
-        },
-      });
+        }),
+      );
     },
 
     /** Aborts an open transaction; aborting it again is fine. */

@@ -8,6 +8,7 @@
 import { ulid } from 'ulid';
 import { createCollections } from './collections';
 import type { ConcordConfig } from './config';
+import { createConflictInbox } from './conflicts';
 import type { ValidationIssue } from './errors';
 import type { IdempotencyRequest } from './idempotency';
 import type { ItemStore } from './items-model';
@@ -41,12 +42,31 @@ export const createTransactionService = ({
 }: TransactionServiceOptions) => {
   const collection = createCollections(config);
   const engine = createTransactionEngine({ store, now });
+  const inbox = createConflictInbox({
+    store: store.conflicts,
+    now,
+    retentionDays: config.conflicts.retentionDays,
+  });
   const contextOf = (tenant: string): PrepareContext => ({ tenant, collection, newId });
 
   return {
     /** How operations of `tenant` are checked, for the staged transactions. */
     contextOf,
     engine,
+    /** Records the version conflicts of a refused transaction, then refuses it as before. */
+    async recordingConflicts<T>(
+      tenant: string,
+      operations: readonly (TransactionOperation | undefined)[],
+      keyId: string | undefined,
+      run: () => Promise<T>,
+    ): Promise<T> {
+      try {
+        return await run();
+      } catch (error) {
+        await inbox.recordTransaction(tenant, operations, error, keyId);
+        throw error;
+      }
+    },
     /**
      * Checks every operation (422 listing each problem), then commits them
      * all or none (409 transaction-conflict listing each refused operation).
@@ -57,7 +77,9 @@ export const createTransactionService = ({
       options: TransactionOptions = {},
     ): Promise<TransactionResult> {
       const prepared = prepareOperations(contextOf(tenant), operations, options.unreadable);
-      return engine.execute(tenant, prepared, options);
+      return this.recordingConflicts(tenant, operations, options.keyId, () =>
+        engine.execute(tenant, prepared, options),
+      );
     },
   };
 };

@@ -7,6 +7,8 @@
  *
  * Features add parts to plans; they never send requests of their own.
  */
+
+import type { ConflictRecord, ConflictResolution } from './conflicts-model';
 import { utf8Length } from './documents';
 import { BadRequestError, PayloadTooLargeError } from './errors';
 import type { HistoryEntry } from './history';
@@ -138,7 +140,16 @@ export interface StagedClosePart {
   readonly keepUntil: number;
 }
 
+/** Marks a conflict resolved: refused unless it is still open. */
+export interface ConflictResolvePart {
+  readonly kind: 'conflict-resolve';
+  readonly tenant: string;
+  readonly conflictId: string;
+  readonly resolution: ConflictResolution;
+}
+
 export type PlanPart =
+  | ConflictResolvePart
   | DocumentPart
   | LeasePart
   | HistoryPart
@@ -167,7 +178,8 @@ export type PartRefusal =
   | { readonly kind: 'unique-claim' | 'unique-release'; readonly owner: string | undefined }
   | { readonly kind: 'idempotency'; readonly record: IdempotencyRecord | undefined }
   | { readonly kind: 'check'; readonly current: StoredItem | undefined }
-  | { readonly kind: 'staged-close'; readonly current: StagedRecord | undefined };
+  | { readonly kind: 'staged-close'; readonly current: StagedRecord | undefined }
+  | { readonly kind: 'conflict-resolve'; readonly current: ConflictRecord | undefined };
 
 /**
  * Thrown by {@link ItemStore.commit} when a condition failed: nothing was
@@ -236,6 +248,8 @@ const recordOf = (part: PlanPart): string => {
       return JSON.stringify(['idempotency', part.tenant, part.record.keyHash]);
     case 'staged-close':
       return JSON.stringify(['staged', part.tenant, part.txId]);
+    case 'conflict-resolve':
+      return JSON.stringify(['conflict', part.tenant, part.conflictId]);
   }
 };
 
@@ -252,6 +266,7 @@ const sizeOf = (part: PlanPart): number => {
     case 'unique-claim':
     case 'unique-release':
     case 'check':
+    case 'conflict-resolve':
       return PART_OVERHEAD_BYTES;
     case 'history':
       return PART_OVERHEAD_BYTES + utf8Length(JSON.stringify(part.entry.body));

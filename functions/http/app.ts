@@ -31,6 +31,7 @@ import {
 import { createTransactionService } from '../core/transactions';
 import type { WebhookPolicy } from '../core/webhook-urls';
 import { admission, principalOf } from './admission';
+import { getConflict, listConflicts, resolveConflict } from './handlers/conflicts';
 import { getDocs, getDocsScript } from './handlers/docs';
 import {
   createItem,
@@ -91,6 +92,9 @@ const HANDLERS: Record<HandlerName, RouteHandler> = {
   'openapi.get': getOpenApi,
   'docs.page': getDocs,
   'docs.script': getDocsScript,
+  'conflicts.list': listConflicts,
+  'conflicts.get': getConflict,
+  'conflicts.resolve': resolveConflict,
   'locks.acquire': acquireLock,
   'locks.renew': renewLock,
   'locks.release': releaseLock,

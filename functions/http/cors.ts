@@ -23,6 +23,8 @@ export const CORS = {
     'RateLimit',
     'RateLimit-Policy',
     'Idempotent-Replayed',
+    'Concord-Write-Outcome',
+    'Concord-Merge-Rules',
     'Lock-Token',
     'WWW-Authenticate',
     'Server-Timing',

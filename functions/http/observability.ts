@@ -20,6 +20,10 @@ export interface ConflictRecord {
   readonly currentVersion?: number;
   /** The versions the request's If-Match named, when it named any. */
   readonly ifMatch?: string;
+  /** The conflict record kept for it. */
+  readonly conflictId?: string;
+  /** Why recording it failed (an error name); the 409 went out all the same. */
+  readonly recordFailed?: string;
 }
 
 export interface RequestRecord {
@@ -63,6 +67,10 @@ const conflictOf = (request: Request, status: number): ConflictRecord | undefine
     ...(event.pathParameters?.id ? { id: event.pathParameters.id } : {}),
     ...(current ? { currentVersion: current.version } : {}),
     ...(ifMatch ? { ifMatch: ifMatch.slice(0, 200) } : {}),
+    ...(error.conflictId !== undefined ? { conflictId: error.conflictId } : {}),
+    ...(error.conflictRecordFailed !== undefined
+      ? { recordFailed: error.conflictRecordFailed }
+      : {}),
   };
 };
 

@@ -43,6 +43,15 @@ export const HEADERS: Record<string, Json> = {
     description: 'The lease token to send with writes and renewals',
     schema: string(''),
   },
+  WriteOutcome: {
+    description:
+      'A stale write the conflict policy took: merged;base=3;current=5, or overwrote;base=3;current=5',
+    schema: string(''),
+  },
+  MergeRules: {
+    description: 'Field rules that settled clashes, e.g. "/views";rule=counter',
+    schema: string(''),
+  },
   Allow: { description: 'The methods the path takes', schema: string('') },
   Accept: { description: 'The media types the route takes', schema: string('') },
 };
@@ -269,6 +278,18 @@ export const SCHEMAS: Record<string, Json> = {
       version: { type: 'integer', description: 'version-is-deletion, nothing-to-restore' },
       limitBytes: { type: 'integer', description: 'payload-too-large' },
       accepted: { type: 'array', items: { type: 'string' }, description: 'unsupported-media-type' },
+      conflict: {
+        type: 'object',
+        description: 'version-mismatch, patch-test-failed: the conflict recorded for this refusal',
+        properties: { id: { type: 'string' }, url: { type: 'string' } },
+      },
+      baseVersion: { type: 'integer', description: 'a refused merge: the version named' },
+      baseKept: { type: 'boolean', description: 'a refused merge: whether history kept it' },
+      clashes: {
+        type: 'array',
+        description: 'a refused merge: each clashing path with base, theirs and ours',
+        items: ref('Clash'),
+      },
     },
   },
   Conflict: {

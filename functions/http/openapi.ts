@@ -95,6 +95,14 @@ const documentAnswer = (description: string, extra: Record<string, Json> = {}) =
 const created = (description: string) =>
   documentAnswer(description, { Location: headerRef('Location'), ...replayed });
 
+/** A write a conflict policy may have merged or applied over a newer version. */
+const policyWrite = (description: string) =>
+  documentAnswer(description, {
+    ...replayed,
+    'Concord-Write-Outcome': headerRef('WriteOutcome'),
+    'Concord-Merge-Rules': headerRef('MergeRules'),
+  });
+
 const problems = (...statuses: number[]): Json =>
   Object.fromEntries(statuses.map((status) => [String(status), problemResponse(status)]));
 
@@ -162,6 +170,117 @@ const TRANSACTIONS: Record<Extract<HandlerName, `transactions.${string}`>, Spec>
   },
 };
 
+const query = (name: string, description: string, schema: Json = { type: 'string' }) => ({
+  name,
+  in: 'query',
+  description,
+  schema,
+});
+
+const CONFLICTS: Record<Extract<HandlerName, `conflicts.${string}`>, Spec> = {
+  'conflicts.list': {
+    tag: 'Conflicts',
+    parameters: [
+      ...pageParameters,
+      query('collection', 'Only conflicts of this collection'),
+      query('documentId', 'Only conflicts of this document'),
+      query('status', 'open or resolved', { type: 'string', enum: ['open', 'resolved'] }),
+      query('since', 'Only conflicts recorded at or after this time', {
+        type: 'string',
+        format: 'date-time',
+      }),
+    ],
+    responses: {
+      '200': ok('A page of conflicts, oldest first', ref('ConflictPage')),
+      ...problems(...COMMON),
+    },
+  },
+  'conflicts.get': {
+    tag: 'Conflicts',
+    responses: { '200': ok('The conflict', ref('ConflictRecord')), ...problems(...COMMON) },
+  },
+  'conflicts.resolve': {
+    tag: 'Conflicts',
+    parameters: [
+      header('If-Match', "The document's version to resolve against; default: the recorded one"),
+      idempotencyKey,
+    ],
+    requestBody: { required: true, content: json(ref('Resolution')) },
+    responses: {
+      '200': ok('Resolved; ETag names the version the document is at', ref('ConflictRecord'), {
+        ETag: headerRef('ETag'),
+        ...replayed,
+      }),
+      ...problems(...WRITE),
+    },
+  },
+};
+
+const CLASH: Json = {
+  type: 'object',
+  required: ['path'],
+  properties: {
+    path: { type: 'string', description: 'JSON Pointer' },
+    base: { description: 'The value in the version the request named' },
+    theirs: { description: 'The value in the current version' },
+    ours: { description: 'The value the request made' },
+  },
+};
+
+const CONFLICT_SCHEMAS: Record<string, Json> = {
+  Clash: CLASH,
+  ConflictRecord: {
+    type: 'object',
+    description: 'A refused version conflict, kept for resolution',
+    properties: {
+      id: { type: 'string' },
+      collection: { type: 'string' },
+      documentId: { type: 'string' },
+      status: { type: 'string', enum: ['open', 'resolved'] },
+      reason: { type: 'string', enum: ['version-mismatch', 'patch-test-failed'] },
+      baseVersion: { type: ['integer', 'null'] },
+      currentVersion: { type: ['integer', 'null'] },
+      proposal: {
+        type: 'object',
+        properties: {
+          method: { type: 'string', enum: ['PUT', 'PATCH', 'DELETE'] },
+          contentType: { type: 'string' },
+          body: {},
+        },
+      },
+      paths: { type: 'array', items: ref('Clash') },
+      time: { type: 'string', format: 'date-time' },
+      keyId: { type: ['string', 'null'] },
+      operationIndex: { type: 'integer' },
+      expiresAt: { type: 'string', format: 'date-time' },
+      resolution: {
+        type: ['object', 'null'],
+        properties: {
+          strategy: { type: 'string', enum: ['ours', 'theirs', 'merged'] },
+          keyId: { type: ['string', 'null'] },
+          time: { type: 'string', format: 'date-time' },
+          version: { type: 'integer' },
+        },
+      },
+    },
+  },
+  ConflictPage: {
+    type: 'object',
+    properties: {
+      items: { type: 'array', items: ref('ConflictRecord') },
+      nextCursor: { type: ['string', 'null'] },
+    },
+  },
+  Resolution: {
+    type: 'object',
+    required: ['strategy'],
+    properties: {
+      strategy: { type: 'string', enum: ['ours', 'theirs', 'merged'] },
+      document: { type: 'object', description: 'With "merged" only: the document to write' },
+    },
+  },
+};
+
 const OPERATIONS: Record<HandlerName, Spec> = {
   'openapi.get': {
     tag: 'Documentation',
@@ -219,7 +338,7 @@ const OPERATIONS: Record<HandlerName, Spec> = {
     parameters: [ifMatch, ifNoneMatch, idempotencyKey, lockToken],
     requestBody: documentBody,
     responses: {
-      '200': documentAnswer('Replaced', replayed),
+      '200': policyWrite('Replaced'),
       '201': created('Created (If-None-Match: *)'),
       ...problems(...WRITE),
     },
@@ -235,7 +354,7 @@ const OPERATIONS: Record<HandlerName, Spec> = {
         [JSON_PATCH_TYPE]: { schema: ref('JsonPatch') },
       },
     },
-    responses: { '200': documentAnswer('Patched', replayed), ...problems(...WRITE) },
+    responses: { '200': policyWrite('Patched'), ...problems(...WRITE) },
   },
   'items.delete': {
     tag: 'Documents',
@@ -284,6 +403,7 @@ const OPERATIONS: Record<HandlerName, Spec> = {
     },
   },
   ...TRANSACTIONS,
+  ...CONFLICTS,
   'subscriptions.create': {
     tag: 'Webhooks',
     requestBody: { required: true, content: json(ref('SubscriptionRequest')) },
@@ -352,6 +472,7 @@ const TAGS = [
   { name: 'Leases', description: 'Pessimistic leases with fencing tokens' },
   { name: 'Versions', description: 'Version history and restore' },
   { name: 'Transactions', description: 'All-or-nothing batches, sent at once or staged' },
+  { name: 'Conflicts', description: 'Refused version conflicts, listed and resolved' },
   { name: 'Webhooks', description: 'Signed events for document changes and conflicts' },
   { name: 'Documentation', description: 'This description and the documentation page' },
 ];
@@ -461,7 +582,7 @@ export const buildOpenApi = (config?: ConcordConfig): Json => {
         },
       },
       headers: HEADERS,
-      schemas: { ...schemasFor(config), ...SUBSCRIPTION_SCHEMAS },
+      schemas: { ...schemasFor(config), ...SUBSCRIPTION_SCHEMAS, ...CONFLICT_SCHEMAS },
     },
   };
 };

@@ -28,6 +28,7 @@ export const METRIC = {
   collectionConflicts: 'CollectionConflicts',
   /** Webhook deliveries by how they ended (dimension `Outcome`). */
   webhookDeliveries: 'WebhookDeliveries',
+  conflictRecordFailures: 'ConflictRecordFailures',
 } as const;
 
 /** Metric dimensions, shared with the stack. */
@@ -46,6 +47,7 @@ const flags = (record: RequestRecord): Array<[string, boolean]> => [
   [METRIC.idempotentReplays, record.replayed],
   [METRIC.leaseContention, record.conflict?.type === 'lock-held'],
   [METRIC.serverErrors, record.status >= 500],
+  [METRIC.conflictRecordFailures, record.conflict?.recordFailed !== undefined],
 ];
 
 const newMetrics = () => new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });

@@ -52,8 +52,8 @@ export const PROBLEM_GUIDE: Record<ProblemType, ProblemExplanation> = {
     meaning:
       'If-Match (or a `version` in the body) named a version that is no longer current: someone else wrote first. Nothing was written.',
     action:
-      'Re-apply your change to `current.document` and send it again with If-Match set to `current.etag`. No second read is needed.',
-    members: [CURRENT],
+      'Re-apply your change to `current.document` and send it again with If-Match set to `current.etag`. No second read is needed. Under the merge policy, `clashes` lists the paths both sides changed (base, theirs, ours); `conflict.url` is the recorded conflict, which can also be resolved through the API.',
+    members: [CURRENT, 'conflict', 'clashes', 'baseVersion', 'baseKept'],
   },
   'patch-test-failed': {
     status: [409],
@@ -62,6 +62,14 @@ export const PROBLEM_GUIDE: Record<ProblemType, ProblemExplanation> = {
     action:
       'Look at `current.document` at `pointer` and decide whether your patch still applies; build a new one if it does.',
     members: [CURRENT, 'pointer'],
+  },
+  'conflict-resolved': {
+    status: [409],
+    conflict: true,
+    meaning:
+      'A resolution named a recorded conflict that has been resolved already (by whom, how and at which version is in the conflict record). Nothing was written.',
+    action:
+      'GET the conflict to see its resolution. A retry of your own resolution with the same Idempotency-Key is answered as done.',
   },
   'unique-violation': {
     status: [409],

@@ -9,12 +9,14 @@ import type { HttpProfile } from '../core/config';
 import {
   AlreadyExistsError,
   BadRequestError,
+  ConflictResolvedError,
   DomainError,
   type ErrorCode,
   ForbiddenError,
   IdempotencyInFlightError,
   LockHeldError,
   LockLostError,
+  MergeClashError,
   MethodNotAllowedError,
   NotFoundError,
   NothingToRestoreError,
@@ -66,6 +68,7 @@ export const STATUS: Record<ErrorCode, { status: number; title: string }> = {
   'validation-failed': { status: 422, title: 'The document is not valid' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency-Key reused for another request' },
   'nothing-to-restore': { status: 422, title: 'This version is a deletion: nothing to restore' },
+  'conflict-resolved': { status: 409, title: 'The conflict was resolved already' },
   'precondition-required': { status: 428, title: 'Precondition required' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   unavailable: { status: 503, title: 'Service unavailable' },
@@ -106,6 +109,20 @@ const extensions = (
       headers: {},
     };
   }
+  if (error instanceof MergeClashError) {
+    return {
+      body: {
+        current: currentState(error.current),
+        baseVersion: error.baseVersion,
+        baseKept: error.baseKept,
+        clashes: error.clashes,
+      },
+      headers: { etag: error.current.etag },
+    };
+  }
+  if (error instanceof ConflictResolvedError) {
+    return { body: { resolvedVersion: error.resolvedVersion ?? null }, headers: {} };
+  }
   if (error instanceof VersionMismatchError) {
     return {
       body: { current: currentState(error.current) },
@@ -129,7 +146,18 @@ const extensions = (
       // The document it names (the existing one, or a value's holder) as a path.
       if (typeof body.location === 'string')
         body.location = documentPath(collection, body.location);
-      return { index, op, collection, id, reason: cause.code, detail: cause.message, ...body };
+      const conflict =
+        cause.conflictId !== undefined ? { conflict: conflictLink(cause.conflictId) } : {};
+      return {
+        index,
+        op,
+        collection,
+        id,
+        reason: cause.code,
+        detail: cause.message,
+        ...body,
+        ...conflict,
+      };
     });
     return { body: { failed }, headers: {} };
   }
@@ -191,6 +219,9 @@ const extensions = (
   return { body: {}, headers: {} };
 };
 
+/** Where a recorded conflict lives: its id and URL, in every 409 that recorded one. */
+export const conflictLink = (id: string) => ({ id, url: `/v1/conflicts/${id}` });
+
 export interface ProblemContext {
   readonly profile: HttpProfile;
   /** The request path, used as the problem `instance`. */
@@ -220,6 +251,7 @@ export const problemResponse = (
   }
   const status = statusFor(error, context.profile);
   const { body, headers } = extensions(error);
+  if (error.conflictId !== undefined) body.conflict = conflictLink(error.conflictId);
   if (typeof body.location === 'string' && context.collectionPath) {
     body.location = `${context.collectionPath}/${encodeURIComponent(body.location)}`;
     headers.location = body.location as string;

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { WriteReport } from '../core/conflict-policy';
 import type { ItemView } from '../core/items-model';
 
 export type Response = APIGatewayProxyStructuredResultV2;
@@ -51,3 +52,22 @@ export const noContent = (headers: Record<string, string> = {}): Response => ({
   headers,
   body: '',
 });
+
+/**
+ * What the collection's conflict policy did with a stale write, as RFC 8941
+ * structured fields: `Concord-Write-Outcome: merged;base=3;current=5` (or
+ * `overwrote`), and for a merge the field rules that settled clashes,
+ * `Concord-Merge-Rules: "/views";rule=counter, "/tags";rule=union`.
+ */
+export const reportHeaders = (report: WriteReport | undefined): Record<string, string> => {
+  if (!report) return {};
+  const outcome = `${report.outcome};base=${report.base};current=${report.current}`;
+  const rules =
+    report.outcome === 'merged' && report.rules.length > 0
+      ? report.rules.map(({ path, rule }) => `${JSON.stringify(path)};rule=${rule}`).join(', ')
+      : undefined;
+  return {
+    'concord-write-outcome': outcome,
+    ...(rules !== undefined ? { 'concord-merge-rules': rules } : {}),
+  };
+};

@@ -46,7 +46,10 @@ export type HandlerName =
   | 'subscriptions.delete'
   | 'openapi.get'
   | 'docs.page'
-  | 'docs.script';
+  | 'docs.script'
+  | 'conflicts.list'
+  | 'conflicts.get'
+  | 'conflicts.resolve';
 
 export const routes: readonly Route[] = [
   {
@@ -313,6 +316,47 @@ export const routes: readonly Route[] = [
     group: 'write',
     auth: true,
     summary: 'Remove a webhook subscription',
+  },
+  {
+    method: 'GET',
+    path: '/v1/conflicts',
+    handler: 'conflicts.list',
+    group: 'read',
+    auth: true,
+    summary:
+      'Recorded version conflicts, oldest first (filters: collection, documentId, status, since)',
+  },
+  {
+    method: 'HEAD',
+    path: '/v1/conflicts',
+    handler: 'conflicts.list',
+    group: 'read',
+    auth: true,
+    summary: 'Headers of the conflict list',
+  },
+  {
+    method: 'GET',
+    path: '/v1/conflicts/{conflictId}',
+    handler: 'conflicts.get',
+    group: 'read',
+    auth: true,
+    summary: 'One recorded conflict: the refused proposal, the clashing paths, its resolution',
+  },
+  {
+    method: 'HEAD',
+    path: '/v1/conflicts/{conflictId}',
+    handler: 'conflicts.get',
+    group: 'read',
+    auth: true,
+    summary: 'Headers of one conflict',
+  },
+  {
+    method: 'POST',
+    path: '/v1/conflicts/{conflictId}/resolution',
+    handler: 'conflicts.resolve',
+    group: 'write',
+    auth: true,
+    summary: 'Resolve a conflict: ours, theirs or merged, checked against the current version',
   },
 ];
 

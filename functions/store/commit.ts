@@ -30,6 +30,7 @@ import {
   PlanRefusedError,
   type WritePlan,
 } from '../core/write-plan';
+import { toConflictRecord } from './conflict-requests';
 import { isTransient, unavailable } from './failures';
 import { toIdempotencyRecord } from './idempotency-requests';
 import { buildPlanRequest } from './plan-requests';
@@ -77,6 +78,8 @@ const refusalOf = (part: PlanPart, item: Record<string, unknown> | undefined): P
       return { kind: 'check', current: item ? toStoredItem(item) : undefined };
     case 'staged-close':
       return { kind: 'staged-close', current: item ? toStagedRecord(item) : undefined };
+    case 'conflict-resolve':
+      return { kind: 'conflict-resolve', current: item ? toConflictRecord(item) : undefined };
   }
 };
 

@@ -8,6 +8,7 @@ import { BadRequestError } from '../core/errors';
 import type { ItemKey, ItemStore, StoredItem } from '../core/items-model';
 import { ID_PATTERN } from '../core/limits';
 import { type ConflictRetryOptions, createCommit, sendWithConflictRetries } from './commit';
+import { createDynamoConflictStore } from './dynamo-conflict-store';
 import { createDynamoStagedStore } from './dynamo-staged-store';
 import { translateFailures } from './failures';
 import { buildListVersions, toHistoryEntry } from './history-requests';
@@ -94,6 +95,8 @@ export const createDynamoItemStore = ({
     snapshotMany: (keys, wants) => readManySnapshot(client, tableName, keys, wants, conflicts),
 
     staged: createDynamoStagedStore({ client, tableName }),
+
+    conflicts: createDynamoConflictStore({ client, tableName }),
 
     async listVersions(key, page) {
       const input = buildListVersions(tableName, key, page);

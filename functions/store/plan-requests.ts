@@ -7,6 +7,7 @@ import type { GetCommandInput, TransactGetCommandInput } from '@aws-sdk/lib-dyna
 import type { ItemKey, SnapshotWants } from '../core/items-model';
 import type { PlanPart, WritePlan } from '../core/write-plan';
 import { documentCheck } from './check-requests';
+import { conflictResolveUpdate } from './conflict-requests';
 import { historyDelete, historyKey, historyPut } from './history-requests';
 import { idempotencyKey, idempotencyPut } from './idempotency-requests';
 import { buildGetItem, documentUpdate, itemKey, leaseUpdateOf } from './item-requests';
@@ -35,6 +36,8 @@ export const actionOf = (tableName: string, part: PlanPart): WriteAction => {
       return { ConditionCheck: documentCheck(tableName, part) };
     case 'staged-close':
       return { Update: stagedCloseUpdate(tableName, part) };
+    case 'conflict-resolve':
+      return { Update: conflictResolveUpdate(tableName, part) };
   }
 };
 

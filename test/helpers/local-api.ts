@@ -17,6 +17,7 @@ import { type ConcordConfig, parseConfig } from '../../functions/core/config';
 import type { ItemStore } from '../../functions/core/items-model';
 import { createApiKey } from '../../functions/core/key-admin';
 import { createHttpHandler, type HttpHandler } from '../../functions/http/app';
+import type { RequestObserver } from '../../functions/http/observability';
 import { buildOpenApi } from '../../functions/http/openapi';
 import { createDynamoApiKeyStore } from '../../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../../functions/store/dynamo-item-store';
@@ -95,6 +96,7 @@ export const defaultConfig = (): ConcordConfig =>
  * @param options.wrapHandler wraps the HTTP handler the local server calls
  * @param options.access the admission's clock and settings; default: the real ones
  * @param options.localMode webhooks to loopback (and over http) allowed; default false, as on AWS
+ * @param options.observer receives the record of each request
  */
 export const startApi = async (
   options: {
@@ -105,6 +107,7 @@ export const startApi = async (
     wrapHandler?: (handler: HttpHandler) => HttpHandler;
     access?: Omit<AccessOptions, 'keys'>;
     localMode?: boolean;
+    observer?: RequestObserver;
   } = {},
 ): Promise<TestApi> => {
   const tableName = await createTestTable();
@@ -129,6 +132,7 @@ export const startApi = async (
     subscriptions: createDynamoSubscriptionStore({ client, tableName }),
     webhooks: { localMode: options.localMode ?? false },
     ...(options.access ? { access: options.access } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
   });
   const undocumented = new Set<string>();
   const wrapped = options.wrapHandler ? options.wrapHandler(app) : app;

@@ -28,6 +28,7 @@ import {
   type UniqueGuard,
   type WritePlan,
 } from '../../functions/core/write-plan';
+import { createMemoryConflictStore, type MemoryConflictStore } from './memory-conflict-store';
 import { createMemoryStagedStore, type MemoryStagedStore } from './memory-staged-store';
 
 const keyOf = ({ tenant, collection, id }: ItemKey): string =>
@@ -94,6 +95,7 @@ export interface MemoryItemStore extends ItemStore {
   /** Writes the next version of a document directly, as if another client did; not counted. */
   readonly seed: (key: ItemKey, body: JsonObject | null) => StoredItem;
   readonly staged: MemoryStagedStore;
+  readonly conflicts: MemoryConflictStore;
 }
 
 export const createMemoryItemStore = (
@@ -110,6 +112,7 @@ export const createMemoryItemStore = (
   let commitCount = 0;
   let readCount = 0;
   const staged = createMemoryStagedStore();
+  const conflicts = createMemoryConflictStore();
 
   const current = (key: ItemKey) => items.get(keyOf(key))?.item;
   const recordKey = (tenant: string, keyHash: string) => JSON.stringify([tenant, keyHash]);
@@ -176,6 +179,10 @@ export const createMemoryItemStore = (
         const refused = staged.closeRefusal(part);
         return refused && { kind: 'staged-close', current: refused.current };
       }
+      case 'conflict-resolve': {
+        const refused = conflicts.resolveRefusal(part);
+        return refused && { kind: 'conflict-resolve', current: refused.current };
+      }
     }
   };
 
@@ -235,6 +242,7 @@ export const createMemoryItemStore = (
     },
 
     staged,
+    conflicts,
 
     async listVersions(key, { limit, before, after, now: at }) {
       readCount++;
@@ -268,6 +276,7 @@ export const createMemoryItemStore = (
         else if (part.kind === 'idempotency') {
           idempotency.set(recordKey(part.tenant, part.record.keyHash), clone(part.record));
         } else if (part.kind === 'staged-close') staged.applyClose(part);
+        else if (part.kind === 'conflict-resolve') conflicts.applyResolve(part);
       }
       // Only a one-part plan is one UpdateItem, which returns the record after.
       return plan.parts.length === 1 && after ? { after: clone(after) } : {};

@@ -110,7 +110,11 @@ beforeAll(async () => {
   auth = { authorization: `Bearer ${key}` };
   const handler = createHttpHandler({
     config: parseConfig({
-      collections: [{ name: 'items' }, { name: 'people', unique: ['email'] }],
+      collections: [
+        { name: 'items' },
+        { name: 'people', unique: ['email'] },
+        { name: 'merged', conflictPolicy: 'merge', fields: { '/n': 'counter' } },
+      ],
     }),
     store: createDynamoItemStore({ client, tableName }),
     keys,
@@ -220,6 +224,35 @@ describe('table access by function group', () => {
       (await call('subscriptions.delete', 'DELETE', `/v1/subscriptions/${hook.body.id as string}`))
         .status,
     ).toBe(204);
+    // A stale write: merged under the merge policy, recorded as a conflict under reject.
+    const merged = `/v1/merged/${freshId()}`;
+    await call('items.replace', 'PUT', merged, {
+      body: { n: 1 },
+      headers: { 'if-none-match': '*' },
+    });
+    await call('items.replace', 'PUT', merged, { body: { n: 2 }, headers: { 'if-match': '"1"' } });
+    const mergedPut = await call('items.replace', 'PUT', merged, {
+      body: { n: 3 },
+      headers: { 'if-match': '"1"' },
+    });
+    expect(mergedPut.status).toBe(200);
+    const mergedPatch = await call('items.patch', 'PATCH', merged, {
+      raw: '{"n":4}',
+      headers: { 'content-type': 'application/merge-patch+json', 'if-match': '"2"' },
+    });
+    expect(mergedPatch.status).toBe(200);
+    const refused = await call('items.replace', 'PUT', `/v1/items/${other}`, {
+      body: { n: 9 },
+      headers: { 'if-match': '"1"' },
+    });
+    expect(refused.status).toBe(409);
+    const conflict = `/v1/conflicts/${refused.body.conflict.id as string}`;
+    expect((await call('conflicts.list', 'GET', '/v1/conflicts?status=open')).status).toBe(200);
+    expect((await call('conflicts.get', 'GET', conflict)).status).toBe(200);
+    const resolved = await call('conflicts.resolve', 'POST', `${conflict}/resolution`, {
+      body: { strategy: 'ours' },
+    });
+    expect(resolved.status).toBe(200);
 
     // Every route was driven: a new route must be added here, so its access is checked.
     expect([...new Set(routes.map((r) => r.handler))].filter((h) => !covered.has(h))).toEqual([]);

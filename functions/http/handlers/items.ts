@@ -31,6 +31,7 @@ import {
   notModified,
   type Response,
   replayHeaders,
+  reportHeaders,
 } from '../responses';
 
 export interface RequestScope {
@@ -72,7 +73,7 @@ export const replaceItem: RouteHandler = async (event, { items, tenant }) => {
     preconditions,
     writeOptionsOf(event),
   );
-  const replay = replayHeaders(result.replayed);
+  const replay = { ...replayHeaders(result.replayed), ...reportHeaders(result.report) };
   return result.created
     ? documentResponse(201, result.item, { location: documentPath(collection, id), ...replay })
     : documentResponse(200, result.item, replay);
@@ -91,7 +92,7 @@ export const patchItem: RouteHandler = async (event, { items, tenant }) => {
   const preconditions = preconditionsOf(event);
   const { mediaType, value } = jsonBody(event, [MERGE_PATCH_TYPE, JSON_PATCH_TYPE]);
   const patch: Patch = { format: mediaType === JSON_PATCH_TYPE ? 'json' : 'merge', value };
-  const { item, replayed } = await items.patch(
+  const { item, replayed, report } = await items.patch(
     tenant,
     collection,
     id,
@@ -99,19 +100,19 @@ export const patchItem: RouteHandler = async (event, { items, tenant }) => {
     preconditions,
     writeOptionsOf(event),
   );
-  return documentResponse(200, item, replayHeaders(replayed));
+  return documentResponse(200, item, { ...replayHeaders(replayed), ...reportHeaders(report) });
 };
 
 export const deleteItem: RouteHandler = async (event, { items, tenant }) => {
   const { collection, id } = documentTarget(event);
-  const { replayed } = await items.remove(
+  const { replayed, report } = await items.remove(
     tenant,
     collection,
     id,
     preconditionsOf(event),
     writeOptionsOf(event),
   );
-  return noContent(replayHeaders(replayed));
+  return noContent({ ...replayHeaders(replayed), ...reportHeaders(report) });
 };
 
 export const listItems: RouteHandler = async (event, { items, tenant }) => {

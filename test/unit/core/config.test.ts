@@ -16,9 +16,15 @@ describe('parseConfig', () => {
     expect(parseConfig({ collections: [{ name: 'notes' }] })).toEqual({
       profile: 'default',
       collections: [
-        { name: 'notes', requirePrecondition: true, history: { keepVersions: 100, keepDays: 90 } },
+        {
+          name: 'notes',
+          requirePrecondition: true,
+          history: { keepVersions: 100, keepDays: 90 },
+          conflictPolicy: 'reject',
+        },
       ],
       rateLimit: { windowSeconds: 60, defaultQuota: 600 },
+      conflicts: { retentionDays: 30 },
     });
   });
 
@@ -32,9 +38,16 @@ describe('parseConfig', () => {
     ).toEqual({
       profile: 'strict-http',
       collections: [
-        { name: 'a_b-1', schema, requirePrecondition: false, history: DEFAULT_HISTORY },
+        {
+          name: 'a_b-1',
+          schema,
+          requirePrecondition: false,
+          history: DEFAULT_HISTORY,
+          conflictPolicy: 'reject',
+        },
       ],
       rateLimit: { windowSeconds: 60, defaultQuota: 600 },
+      conflicts: { retentionDays: 30 },
     });
   });
 
@@ -153,5 +166,67 @@ describe('parseConfig', () => {
     ],
   ])('refuses %j', (raw, message) => {
     expect(messageOf(raw)).toBe(`invalid Concord configuration: ${message}`);
+  });
+
+  it('keeps a conflict policy, its field rules and the conflict retention', () => {
+    const config = parseConfig({
+      conflicts: { retentionDays: 7 },
+      collections: [
+        {
+          name: 'stats',
+          conflictPolicy: 'merge',
+          fields: { '/views': 'counter', '/tags': 'union', '/a~1b/c': 'max' },
+        },
+        { name: 'notes', conflictPolicy: 'last-writer-wins' },
+      ],
+    });
+    expect(config.conflicts).toEqual({ retentionDays: 7 });
+    expect(config.collections[0]).toMatchObject({
+      conflictPolicy: 'merge',
+      fields: { '/views': 'counter', '/tags': 'union', '/a~1b/c': 'max' },
+    });
+    expect(config.collections[1]?.conflictPolicy).toBe('last-writer-wins');
+  });
+
+  it.each([
+    [
+      { conflictPolicy: 'ours' },
+      'collections[0].conflictPolicy must be one of "reject", "last-writer-wins", "merge"',
+    ],
+    [{ fields: { '/n': 'counter' } }, 'collections[0].fields needs "conflictPolicy": "merge"'],
+    [
+      { conflictPolicy: 'merge', fields: [] },
+      'collections[0].fields must be an object of JSON Pointer to rule',
+    ],
+    [
+      { conflictPolicy: 'merge', fields: { n: 'counter' } },
+      'collections[0].fields key "n" must be a JSON Pointer to a field, such as "/views"',
+    ],
+    [
+      { conflictPolicy: 'merge', fields: { '/version': 'max' } },
+      'collections[0].fields cannot name "/version": the server manages it',
+    ],
+    [
+      { conflictPolicy: 'merge', fields: { '/n': 'sum' } },
+      'collections[0].fields["/n"] must be one of "last-writer-wins", "server-wins", "max", "min", "union", "append", "counter"',
+    ],
+    [
+      { conflictPolicy: 'merge', fields: { '/a': 'max', '/a/b': 'min' } },
+      'collections[0].fields "/a/b" lies inside "/a", which has a rule',
+    ],
+  ])('refuses the conflict settings %j', (settings, message) => {
+    expect(messageOf({ collections: [{ name: 'a', ...settings }] })).toBe(
+      `invalid Concord configuration: ${message}`,
+    );
+  });
+
+  it.each([
+    [[], 'conflicts must be an object'],
+    [{ days: 1 }, 'conflicts has unknown key "days"'],
+    [{ retentionDays: 0 }, 'conflicts.retentionDays must be an integer from 1 to 3650'],
+  ])('refuses the conflict retention %j', (conflicts, message) => {
+    expect(messageOf({ conflicts, collections: [{ name: 'a' }] })).toBe(
+      `invalid Concord configuration: ${message}`,
+    );
   });
 });

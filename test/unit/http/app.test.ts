@@ -346,6 +346,7 @@ describe('createHttpHandler', () => {
         throw new Error('unused');
       },
       staged: createMemoryItemStore().staged,
+      conflicts: createMemoryItemStore().conflicts,
       listVersions: async () => ({ entries: [] }),
       list: async () => ({ items: [] }),
     };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AlreadyExistsError,
   BadRequestError,
+  ConflictResolvedError,
   type DomainError,
   type ErrorCode,
   ForbiddenError,
@@ -9,6 +10,7 @@ import {
   IdempotencyKeyReusedError,
   LockHeldError,
   LockLostError,
+  MergeClashError,
   MethodNotAllowedError,
   NotFoundError,
   NothingToRestoreError,
@@ -77,6 +79,7 @@ describe('problemResponse', () => {
     'nothing-to-restore': [new NothingToRestoreError('x', 3), 422],
     'lock-held': [new LockHeldError('x', Date.parse('2024-01-01T00:00:30Z'), 30), 409],
     'lock-lost': [new LockLostError('x', 4), 409],
+    'conflict-resolved': [new ConflictResolvedError('x', 3), 409],
     unavailable: [new UnavailableError('x', 1), 503],
   };
   const table = Object.entries(byCode).map(
@@ -275,5 +278,24 @@ describe('problemResponse', () => {
         retryable: true,
       });
     }
+  });
+
+  it('lists the clashing paths of a merge, and names the recorded conflict', () => {
+    const error = new MergeClashError('x', current, 1, [
+      { path: '/s', base: 'a', theirs: 'b', ours: 'c' },
+    ]);
+    error.conflictId = '01J0000000000000000000000A';
+    const { statusCode, json } = answer(error);
+    expect(statusCode).toBe(409);
+    expect(json).toMatchObject({
+      type: '/docs#problem-version-mismatch',
+      baseVersion: 1,
+      baseKept: true,
+      clashes: [{ path: '/s', base: 'a', theirs: 'b', ours: 'c' }],
+      conflict: {
+        id: '01J0000000000000000000000A',
+        url: '/v1/conflicts/01J0000000000000000000000A',
+      },
+    });
   });
 });
