@@ -4,7 +4,6 @@
  * by the same code as the stream function, to a receiver on loopback (local
  * mode), and verified with the client's helper.
  */
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook, WebhookVerificationError } from '../../client/webhooks';
 import { createApiKey } from '../../functions/core/key-admin';
@@ -12,7 +11,6 @@ import type { Delivery } from '../../functions/core/webhook-delivery';
 import { createStreamProcessor } from '../../functions/http/webhook-stream';
 import { createWebhookTransport } from '../../functions/http/webhook-transport';
 import { createDynamoSubscriptionStore } from '../../functions/store/dynamo-subscription-store';
-import { conflictPartition, conflictSortKey } from '../../functions/store/keys';
 import { type StreamReader, startStreamReader } from '../../local/stream-reader';
 import { authedSender, freshId } from '../helpers/http';
 import { startApi, type TestApi } from '../helpers/local-api';
@@ -231,27 +229,25 @@ describe('webhooks from the table stream', () => {
     expect(receiver.on('/target')).toEqual([]);
   });
 
-  it('announces a conflict record when it appears and when it is resolved', async () => {
+  it('announces a refused write as conflict.created and its resolution as conflict.resolved', async () => {
     const hook = await subscribe('/conflicts', ['conflict.created', 'conflict.resolved'], {
       collection: 'items',
     });
-    const conflictId = `01J${freshId().slice(-12).toUpperCase()}`;
-    const key = { pk: conflictPartition(api.tenant), sk: conflictSortKey(conflictId) };
-    await api.client.send(
-      new PutCommand({
-        TableName: api.tableName,
-        Item: { ...key, status: 'open', collection: 'items', documentId: 'doc-1' },
-      }),
-    );
-    await api.client.send(
-      new UpdateCommand({
-        TableName: api.tableName,
-        Key: key,
-        UpdateExpression: 'SET #status = :resolved',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':resolved': 'resolved' },
-      }),
-    );
+    const id = freshId();
+    const doc = `/v1/items/${id}`;
+    expect((await call('POST', '/v1/items', { body: { id, n: 1 } })).status).toBe(201);
+    expect(
+      (await call('PUT', doc, { body: { n: 2 }, headers: { 'if-match': '"1"' } })).status,
+    ).toBe(200);
+    // A stale write: refused, and recorded as a conflict.
+    const stale = await call('PUT', doc, { body: { n: 3 }, headers: { 'if-match': '"1"' } });
+    expect(stale.status).toBe(409);
+    const conflictId = stale.body.conflict.id as string;
+    const resolved = await call('POST', `/v1/conflicts/${conflictId}/resolution`, {
+      body: { strategy: 'ours' },
+    });
+    expect(resolved.status).toBe(200);
+
     await waitFor(() => receiver.on('/conflicts').length >= 2, 'both conflict events');
     const events = await Promise.all(
       receiver
@@ -259,8 +255,9 @@ describe('webhooks from the table stream', () => {
         .map((r) => verifyWebhook(r.body, r.headers['concord-signature'] as string, hook.secret)),
     );
     expect(events.map((e) => [e.type, e.data.id, e.data.documentId, e.data.status])).toEqual([
-      ['conflict.created', conflictId, 'doc-1', 'open'],
-      ['conflict.resolved', conflictId, 'doc-1', 'resolved'],
+      ['conflict.created', conflictId, id, 'open'],
+      ['conflict.resolved', conflictId, id, 'resolved'],
     ]);
+    expect(events[0]?.data.url).toBe(`/v1/conflicts/${conflictId}`);
   });
 });
