@@ -49,7 +49,7 @@ import type { ConcordConfig } from '../functions/core/config';
 import { CORS, CORS_ORIGINS_ENV } from '../functions/http/cors';
 import { type FunctionGroup, routes } from '../functions/http/routes';
 import { API_KEY_PARTITION_PREFIX, TABLE_KEYS, TABLE_NAME_ENV } from '../functions/store/keys';
-import { LAMBDA_BUNDLE } from './bundle-options';
+import { bundleAliases, LAMBDA_BUNDLE } from './bundle-options';
 import { type DeploySettings, deploySettings } from './deploy-settings';
 import { addMonitoring } from './monitoring';
 import { READ_GROUP_KEY_ACTIONS, TABLE_ACTIONS } from './table-access';
@@ -89,10 +89,12 @@ export class ConcordStack extends Stack {
   /** Where every alarm notifies: the topic of `concord:alarmTopicArn`, or one made here. */
   readonly alarmTopic: ITopic;
   private readonly settings: DeploySettings;
+  private readonly config: ConcordConfig;
 
   constructor(scope: Construct, id: string, props: ConcordStackProps) {
     super(scope, id, props);
     this.settings = deploySettings(this.node);
+    this.config = props.config;
 
     this.table = new Table(this, 'Table', {
       partitionKey: { name: TABLE_KEYS.partitionKey, type: AttributeType.STRING },
@@ -236,6 +238,12 @@ export class ConcordStack extends Stack {
         target: LAMBDA_BUNDLE.target,
         mainFields: [...LAMBDA_BUNDLE.mainFields],
         banner: LAMBDA_BUNDLE.banner,
+        // Without a schema in the configuration, the JSON Schema engine stays out of the bundle.
+        esbuildArgs: {
+          '--alias': Object.entries(bundleAliases(this.config)).map(
+            ([from, to]) => `${from}=${to}`,
+          ),
+        },
         // The pinned SDK the tests ran against, not whatever version the runtime ships.
         bundleAwsSDK: true,
       },
