@@ -2,7 +2,10 @@ import { buildOpenApi } from '../openapi';
 import { jsonResponse } from '../responses';
 import type { RouteHandler } from './items';
 
-const document = buildOpenApi();
+/** Built on the first request for it: most instances never serve it, and a cold start need not wait. */
+let document: ReturnType<typeof buildOpenApi> | undefined;
 
-export const getOpenApi: RouteHandler = async () =>
-  jsonResponse(200, document, { 'cache-control': 'public, max-age=300' });
+export const getOpenApi: RouteHandler = async () => {
+  document ??= buildOpenApi();
+  return jsonResponse(200, document, { 'cache-control': 'public, max-age=300' });
+};
