@@ -2,7 +2,7 @@
  * `npm run bench`: starts one in-memory DynamoDB Local, runs every
  * benchmark against it and prints Markdown (also written to bench/results/).
  *
- * `BENCH_ONLY=calls,items,transactions,contention,cold-start` (any of them,
+ * `BENCH_ONLY=calls,items,overhead,transactions,contention,cold-start` (any of them,
  * comma-separated) runs only those; the others' result files are left as
  * they are. `npm run bench -- --calls` (or `--items`, `--transactions`, …)
  * is short for `BENCH_ONLY=calls`.
@@ -15,9 +15,10 @@ import { measureCalls } from './calls';
 import { runColdStartBench } from './cold-start';
 import { runContentionBench } from './contention';
 import { runItemsBench } from './items';
+import { runOverheadBench } from './overhead';
 import { runTransactionsBench } from './transactions';
 
-const BENCHES = ['calls', 'items', 'transactions', 'contention', 'cold-start'] as const;
+const BENCHES = ['calls', 'items', 'overhead', 'transactions', 'contention', 'cold-start'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const selected = (): Set<Bench> => {
@@ -50,7 +51,11 @@ const main = async () => {
     write('cold-start.md', `${header}\n## Cold start\n\n${coldStart.markdown}`);
     console.log(`## Cold start\n\n${coldStart.markdown}`);
   }
-  if (!['calls', 'items', 'transactions', 'contention'].some((name) => run.has(name as Bench))) {
+  if (
+    !['calls', 'items', 'overhead', 'transactions', 'contention'].some((name) =>
+      run.has(name as Bench),
+    )
+  ) {
     return;
   }
   const dynamo = await startDynamoLocal();
@@ -66,6 +71,12 @@ const main = async () => {
       const items = await runItemsBench(dynamo.endpoint);
       const report = `${header}\n## Items API\n\n${items.markdown}`;
       write('items.md', report);
+      console.log(report);
+    }
+    if (run.has('overhead')) {
+      const overhead = await runOverheadBench(dynamo.endpoint);
+      const report = `${header}\n## Handler overhead over raw SDK calls\n\n${overhead.markdown}`;
+      write('overhead.md', report);
       console.log(report);
     }
     if (run.has('transactions')) {
