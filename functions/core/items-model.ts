@@ -1,4 +1,5 @@
 /** Shapes shared by the domain and its storage port. */
+import { bodyText } from './documents';
 import type { HistoryEntry } from './history';
 import type { IdempotencyRecord } from './idempotency';
 import type { StagedStore } from './staged-model';
@@ -187,11 +188,42 @@ export interface ItemStore {
 /** Formats the strong entity tag of a version, e.g. `"7"`. */
 export const etagOf = (version: number): string => `"${version}"`;
 
+/** The body each representation was made from, to write its JSON from the body's. */
+const bodies = new WeakMap<JsonObject, JsonObject>();
+
 /** A live stored item as clients see it. */
-export const viewOf = (item: StoredItem): ItemView => ({
-  id: item.id,
-  version: item.version,
-  etag: etagOf(item.version),
-  ...(item.updatedAt ? { updatedAt: item.updatedAt } : {}),
-  document: { id: item.id, version: item.version, ...item.body },
-});
+export const viewOf = (item: StoredItem): ItemView => {
+  const document = { id: item.id, version: item.version, ...item.body };
+  bodies.set(document, item.body);
+  return {
+    id: item.id,
+    version: item.version,
+    etag: etagOf(item.version),
+    ...(item.updatedAt ? { updatedAt: item.updatedAt } : {}),
+    document,
+  };
+};
+
+/** An array index as a property key: objects list these first, whatever their order. */
+const INDEX_KEY = /^(?:0|[1-9]\d{0,9})$/;
+
+/**
+ * The JSON text of a representation, exactly as `JSON.stringify` writes it,
+ * made from the text of its body (written once for the request, or read from
+ * the table) instead of serializing the document again. A body whose keys
+ * would not follow `id` and `version` in that order is serialized as usual.
+ */
+export const representationText = (document: JsonObject): string => {
+  const body = bodies.get(document);
+  if (
+    body === undefined ||
+    Object.hasOwn(body, 'id') ||
+    Object.hasOwn(body, 'version') ||
+    Object.keys(body).some((key) => INDEX_KEY.test(key))
+  ) {
+    return JSON.stringify(document);
+  }
+  const head = `{"id":${JSON.stringify(document.id)},"version":${JSON.stringify(document.version)}`;
+  const text = bodyText(body);
+  return text === '{}' ? `${head}}` : `${head},${text.slice(1)}`;
+};

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { ItemView } from '../core/items-model';
+import { type ItemView, representationText } from '../core/items-model';
 
 export type Response = APIGatewayProxyStructuredResultV2;
 
@@ -33,7 +33,11 @@ export const documentResponse = (
   statusCode: number,
   item: ItemView,
   headers: Record<string, string> = {},
-): Response => jsonResponse(statusCode, item.document, { ...validators(item), ...headers });
+): Response => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', ...validators(item), ...headers },
+  body: representationText(item.document),
+});
 
 /** `Idempotent-Replayed: true` on an answer that is the stored first answer. */
 export const replayHeaders = (replayed: boolean | undefined): Record<string, string> =>

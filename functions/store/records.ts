@@ -1,4 +1,5 @@
-import type { JsonObject, StoredItem } from '../core/items-model';
+import { parsedBody } from '../core/documents';
+import type { StoredItem } from '../core/items-model';
 import { DELETED, ITEM_ATTRIBUTES } from './item-requests';
 
 /** A document record from the table (as the DocumentClient returns it) in domain form. */
@@ -10,7 +11,7 @@ export const toStoredItem = (record: Record<string, unknown>): StoredItem => {
     id: String(record[ITEM_ATTRIBUTES.id]),
     version: Number(record[ITEM_ATTRIBUTES.version]),
     deleted: record[ITEM_ATTRIBUTES.state] === DELETED,
-    body: typeof body === 'string' ? (JSON.parse(body) as JsonObject) : {},
+    body: typeof body === 'string' ? parsedBody(body) : {},
     updatedAt: String(record[ITEM_ATTRIBUTES.updatedAt] ?? ''),
     ...(typeof leaseId === 'string'
       ? { lease: { leaseId, expiresAt: Number(record[ITEM_ATTRIBUTES.leaseExpiresAt]), fencing } }
