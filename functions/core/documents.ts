@@ -122,6 +122,19 @@ export const bodyText = (body: JsonObject): string => {
   return text;
 };
 
+const recordTexts = new WeakMap<object, string>();
+
+/**
+ * Remembers the JSON text of the body of a record read from the table, so
+ * that an answer can be written from it without the body being parsed.
+ */
+export const rememberBodyText = (record: object, text: string): void => {
+  recordTexts.set(record, text);
+};
+
+/** The JSON text of a record's body when known without parsing it. */
+export const knownBodyText = (record: object): string | undefined => recordTexts.get(record);
+
 /** Records the text a body was parsed from, so that it is not made again. */
 export const parsedBody = (text: string): JsonObject => {
   const body = JSON.parse(text) as JsonObject;

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type ItemView, representationText } from '../core/items-model';
+import { type ItemView, viewText } from '../core/items-model';
 
 export type Response = APIGatewayProxyStructuredResultV2;
 
@@ -36,7 +36,7 @@ export const documentResponse = (
 ): Response => ({
   statusCode,
   headers: { 'content-type': 'application/json', ...validators(item), ...headers },
-  body: representationText(item.document),
+  body: viewText(item),
 });
 
 /** `Idempotent-Replayed: true` on an answer that is the stored first answer. */

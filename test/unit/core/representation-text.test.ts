@@ -9,6 +9,7 @@ import {
   representationText,
   type StoredItem,
   viewOf,
+  viewText,
 } from '../../../functions/core/items-model';
 import { toStoredItem } from '../../../functions/store/records';
 
@@ -57,5 +58,34 @@ describe('representationText', () => {
   it('serializes a document it did not make as JSON.stringify does', () => {
     const document = { id: 'x', version: 1, a: [1] };
     expect(representationText(document)).toBe(JSON.stringify(document));
+  });
+});
+
+describe('viewText', () => {
+  const record = { id: 'doc-1', version: 3, state: 'live', updatedAt: 'x' };
+
+  it.each([
+    ['a body read from the table', { title: 'Ünïcode', list: [{ n: 1 }] }],
+    ['an empty body read from the table', {}],
+    ['a body with array-index keys', { b: 1, 7: 'seven' }],
+  ])('matches JSON.stringify of the representation for %s', (_, body) => {
+    const view = viewOf(toStoredItem({ ...record, body: JSON.stringify(body) }));
+    const text = viewText(view);
+    expect(text).toBe(JSON.stringify(view.document));
+  });
+
+  it('answers a read without parsing the stored body', () => {
+    const stored = JSON.stringify({ lines: Array.from({ length: 50 }, (_, i) => ({ i })) });
+    const parse = vi.spyOn(JSON, 'parse');
+    const view = viewOf(toStoredItem({ ...record, body: stored }));
+    const text = viewText(view);
+    expect(parse).not.toHaveBeenCalled();
+    parse.mockRestore();
+    expect(JSON.parse(text)).toEqual({ id: 'doc-1', version: 3, ...JSON.parse(stored) });
+  });
+
+  it('matches JSON.stringify for a view of a body just written', () => {
+    const view = viewOf(stored(toStoredBody({ a: 1, nested: { b: [true] } })));
+    expect(viewText(view)).toBe(JSON.stringify(view.document));
   });
 });
