@@ -5,12 +5,10 @@
  *     the DynamoDB calls it made (SDK middleware, per request), sequentially
  *     and under 32 concurrent connections (on one instance, and on 32);
  *  2. what a cold instance's first request costs, and what floods of 401,
- *     403 and 429 answers cost;
- *  3. the handler's median latency over a raw SDK call doing the same
- *     operation, interleaved so both see the same machine noise.
+ *     403 and 429 answers cost.
+ * The handler's latency over raw SDK calls is bench/overhead.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { parseConfig } from '../functions/core/config';
 import { createApiKey } from '../functions/core/key-admin';
@@ -20,7 +18,6 @@ import { matchRoute } from '../functions/http/route-match';
 import { createDocumentClient } from '../functions/store/client';
 import { createDynamoApiKeyStore } from '../functions/store/dynamo-api-key-store';
 import { createDynamoItemStore } from '../functions/store/dynamo-item-store';
-import { itemKey } from '../functions/store/item-requests';
 import { toApiGatewayEvent } from '../local/api-gateway-event';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/dynamo-local';
 import { sequentialDepth, type TracedCall, traceCalls } from './call-trace';
@@ -56,7 +53,7 @@ const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.le
 
 export const runItemsBench = async (
   endpoint: string,
-  { rounds = 20, concurrentRounds = 4, iterations = 300 } = {},
+  { rounds = 20, concurrentRounds = 4 } = {},
 ): Promise<ItemsBenchResult> => {
   const tableName = `bench-${randomUUID().slice(0, 8)}`;
   const client = createDocumentClient({
@@ -201,82 +198,6 @@ export const runItemsBench = async (
     ['key with quota 10 per minute (429 past 10)', await flood(await newKey(10), 'GET', 1_000)],
   ] as const;
 
-  // 3. Handler latency over a raw SDK call doing the same operation: the event is built
-  // before the clock starts, as API Gateway builds it before Lambda runs the handler.
-  const timed = newInstance();
-  const untimed: Sample[] = [];
-  const send = sender(timed, untimed);
-  const invoke = (...args: Parameters<Send>) => {
-    const event = eventFor(key, ...args);
-    return async () => {
-      const response = await timed(event, {} as Context);
-      untimed.push({
-        status: response.statusCode ?? 0,
-        criticalPath: 0,
-        waited: admissionOf(event)?.roundTrips ?? 0,
-        calls: 0,
-        admissionCalls: 0,
-      });
-      return response;
-    };
-  };
-  const handlerId = `lat-${randomUUID().slice(0, 8)}`;
-  const rawId = `raw-${randomUUID().slice(0, 8)}`;
-  await send('POST', '/v1/items', {}, { id: handlerId, n: 0 });
-  await send('POST', '/v1/items', {}, { id: rawId, n: 0 });
-  const rawKey = itemKey({ tenant: 'bench', collection: 'items', id: rawId });
-  const timings = {
-    handlerPut: [] as number[],
-    rawPut: [] as number[],
-    handlerGet: [] as number[],
-    rawGet: [] as number[],
-  };
-  const time = async (into: number[], run: () => Promise<unknown>) => {
-    const start = process.hrtime.bigint();
-    await run();
-    into.push(Number(process.hrtime.bigint() - start) / 1e6);
-  };
-  for (let i = 1; i <= iterations; i++) {
-    const put = invoke('PUT', `/v1/items/${handlerId}`, { 'if-match': `"${i}"` }, { n: i });
-    await time(timings.handlerPut, async () => {
-      const r = await put();
-      if (r.statusCode !== 200) throw new Error(`unexpected ${r.statusCode} ${r.body}`);
-    });
-    await time(timings.rawPut, () =>
-      client.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: rawKey,
-          UpdateExpression: 'SET #body = :body, #version = #version + :one, #updatedAt = :now',
-          ConditionExpression: '#state = :live AND #version IN (:v)',
-          ExpressionAttributeNames: {
-            '#body': 'body',
-            '#version': 'version',
-            '#state': 'state',
-            '#updatedAt': 'updatedAt',
-          },
-          ExpressionAttributeValues: {
-            ':body': JSON.stringify({ n: i }),
-            ':one': 1,
-            ':now': new Date().toISOString(),
-            ':live': 'live',
-            ':v': i,
-          },
-          ReturnValues: 'ALL_OLD',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      ),
-    );
-    const get = invoke('GET', `/v1/items/${handlerId}`);
-    await time(timings.handlerGet, get);
-    await time(timings.rawGet, () =>
-      client.send(new GetCommand({ TableName: tableName, Key: rawKey, ConsistentRead: true })),
-    );
-  }
-  const m = Object.fromEntries(
-    Object.entries(timings).map(([k, v]) => [k, percentile(v, 50)]),
-  ) as Record<keyof typeof timings, number>;
-  const latencyWaits = untimed.filter((s) => s.waited > 0).length;
   client.destroy();
 
   const names = [...(modes[0]?.byOperation.keys() ?? [])];
@@ -342,17 +263,6 @@ export const runItemsBench = async (
       ([name, { statuses, keyCalls, otherCalls }]) =>
         `| ${name} | ${statuses} | ${keyCalls} | ${otherCalls} |`,
     ),
-    '',
-    `### Handler latency over raw SDK calls (medians of ${iterations} interleaved runs)`,
-    '',
-    "The raw side makes only the operation's own DynamoDB request; the handler adds admission,",
-    'routing, parsing, validation and mapping. The event is built before the clock starts.',
-    `Requests of the handler side that waited for an admission call: ${latencyWaits} of ${untimed.length}.`,
-    '',
-    '| operation | handler p50 (ms) | raw SDK p50 (ms) | ratio |',
-    '|---|---|---|---|',
-    `| conditional replace (PUT If-Match vs UpdateItem) | ${m.handlerPut.toFixed(2)} | ${m.rawPut.toFixed(2)} | ${(m.handlerPut / m.rawPut).toFixed(2)}× |`,
-    `| read (GET vs GetItem) | ${m.handlerGet.toFixed(2)} | ${m.rawGet.toFixed(2)} | ${(m.handlerGet / m.rawGet).toFixed(2)}× |`,
     '',
   ].join('\n');
   return { markdown };

@@ -2,7 +2,7 @@
  * `npm run bench`: starts one in-memory DynamoDB Local, runs every
  * benchmark against it and prints Markdown (also written to bench/results/).
  *
- * `BENCH_ONLY=calls,items,transactions,contention,policies,cold-start` (any of them,
+ * `BENCH_ONLY=calls,items,overhead,transactions,contention,policies,cold-start` (any of them,
  * comma-separated) runs only those; the others' result files are left as
  * they are. `npm run bench -- --calls` (or `--items`, `--transactions`, …)
  * is short for `BENCH_ONLY=calls`.
@@ -15,10 +15,19 @@ import { measureCalls } from './calls';
 import { runColdStartBench } from './cold-start';
 import { runContentionBench } from './contention';
 import { runItemsBench } from './items';
+import { runOverheadBench } from './overhead';
 import { runPoliciesBench } from './policies';
 import { runTransactionsBench } from './transactions';
 
-const BENCHES = ['calls', 'items', 'transactions', 'contention', 'policies', 'cold-start'] as const;
+const BENCHES = [
+  'calls',
+  'items',
+  'overhead',
+  'transactions',
+  'contention',
+  'policies',
+  'cold-start',
+] as const;
 type Bench = (typeof BENCHES)[number];
 
 const selected = (): Set<Bench> => {
@@ -51,7 +60,7 @@ const main = async () => {
     write('cold-start.md', `${header}\n## Cold start\n\n${coldStart.markdown}`);
     console.log(`## Cold start\n\n${coldStart.markdown}`);
   }
-  const needsDynamo = ['calls', 'items', 'transactions', 'contention', 'policies'];
+  const needsDynamo = ['calls', 'items', 'overhead', 'transactions', 'contention', 'policies'];
   if (!needsDynamo.some((name) => run.has(name as Bench))) {
     return;
   }
@@ -68,6 +77,12 @@ const main = async () => {
       const items = await runItemsBench(dynamo.endpoint);
       const report = `${header}\n## Items API\n\n${items.markdown}`;
       write('items.md', report);
+      console.log(report);
+    }
+    if (run.has('overhead')) {
+      const overhead = await runOverheadBench(dynamo.endpoint);
+      const report = `${header}\n## Handler overhead over raw SDK calls\n\n${overhead.markdown}`;
+      write('overhead.md', report);
       console.log(report);
     }
     if (run.has('transactions')) {

@@ -3,6 +3,8 @@
  * NodejsFunction, and a test builds the same bundle with esbuild and runs it
  * against DynamoDB Local, so what ships is what was tested.
  */
+import type { ConcordConfig } from '../functions/core/config';
+
 export const LAMBDA_BUNDLE = {
   minify: true,
   sourceMap: true,
@@ -12,3 +14,23 @@ export const LAMBDA_BUNDLE = {
   // CommonJS dependencies call require(), which an ES module does not define.
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
 } as const;
+
+/** The JSON Schema engine's module, as functions/core/schemas.ts loads it. */
+export const SCHEMA_ENGINE_MODULE = 'ajv/dist/2020.js';
+
+/** What stands in for it, relative to the project root (esbuild resolves aliases from there). */
+export const NO_SCHEMA_ENGINE = './functions/core/no-schema-engine.ts';
+
+/**
+ * The module substitutions of the bundle of a configuration. The
+ * configuration is baked into the bundle, so whether any collection declares
+ * a schema is known when it is built: without one, the JSON Schema engine
+ * (Ajv, a fifth of the bundle, which every cold start would still have to
+ * read and compile) is left out.
+ */
+export const bundleAliases = (
+  config: Pick<ConcordConfig, 'collections'>,
+): Record<string, string> =>
+  config.collections.some((collection) => collection.schema !== undefined)
+    ? {}
+    : { [SCHEMA_ENGINE_MODULE]: NO_SCHEMA_ENGINE };

@@ -63,7 +63,7 @@ import {
   TABLE_KEYS,
   TABLE_NAME_ENV,
 } from '../functions/store/keys';
-import { LAMBDA_BUNDLE } from './bundle-options';
+import { bundleAliases, LAMBDA_BUNDLE } from './bundle-options';
 import { type DeploySettings, deploySettings } from './deploy-settings';
 import { addMonitoring, addWebhookAlarms } from './monitoring';
 import { READ_GROUP_KEY_ACTIONS, TABLE_ACTIONS, WEBHOOK_FUNCTION_ACTIONS } from './table-access';
@@ -109,10 +109,12 @@ export class ConcordStack extends Stack {
   /** Where the stream's event source puts batches it gave up on. */
   readonly webhookFailures: Queue;
   private readonly settings: DeploySettings;
+  private readonly config: ConcordConfig;
 
   constructor(scope: Construct, id: string, props: ConcordStackProps) {
     super(scope, id, props);
     this.settings = deploySettings(this.node);
+    this.config = props.config;
 
     this.table = new Table(this, 'Table', {
       partitionKey: { name: TABLE_KEYS.partitionKey, type: AttributeType.STRING },
@@ -260,6 +262,12 @@ export class ConcordStack extends Stack {
         target: LAMBDA_BUNDLE.target,
         mainFields: [...LAMBDA_BUNDLE.mainFields],
         banner: LAMBDA_BUNDLE.banner,
+        // Without a schema in the configuration, the JSON Schema engine stays out of the bundle.
+        esbuildArgs: {
+          '--alias': Object.entries(bundleAliases(this.config)).map(
+            ([from, to]) => `${from}=${to}`,
+          ),
+        },
         // The pinned SDK the tests ran against, not whatever version the runtime ships.
         bundleAwsSDK: true,
         // The docs page's script is served by the public function from beside its code.

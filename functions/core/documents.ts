@@ -36,29 +36,57 @@ export const escapePointer = (key: string): string =>
 export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Problems with any parsed JSON value (depth, non-finite numbers), as JSON Pointers. */
+/** A node of the walk: its value and how it was reached, to spell its pointer if needed. */
+interface Visit {
+  readonly value: unknown;
+  readonly parent: Visit | undefined;
+  readonly key: string;
+  readonly depth: number;
+}
+
+/** The JSON Pointer of a visited node, spelled only for the nodes that have an issue. */
+const pointerOf = (visit: Visit): string => {
+  const tokens: string[] = [];
+  for (let at: Visit | undefined = visit; at?.parent; at = at.parent) {
+    tokens.push(escapePointer(at.key));
+  }
+  return tokens
+    .reverse()
+    .map((token) => `/${token}`)
+    .join('');
+};
+
+/**
+ * Problems with any parsed JSON value (depth, non-finite numbers), as JSON
+ * Pointers. Every request body goes through it, so the walk allocates one
+ * small record per node and spells pointers only for the nodes at fault.
+ */
 export const findJsonIssues = (value: unknown): ValidationIssue[] => {
   const issues: ValidationIssue[] = [];
-  const stack: Array<{ value: unknown; pointer: string; depth: number }> = [
-    { value, pointer: '', depth: 1 },
-  ];
+  const stack: Visit[] = [{ value, parent: undefined, key: '', depth: 1 }];
   while (stack.length > 0 && issues.length < 20) {
     const next = stack.pop();
     if (!next) break;
-    const { value: node, pointer, depth } = next;
+    const node = next.value;
     if (typeof node === 'number' && !Number.isFinite(node)) {
-      issues.push({ pointer, message: 'numbers must be finite' });
+      issues.push({ pointer: pointerOf(next), message: 'numbers must be finite' });
     }
     if (typeof node !== 'object' || node === null) continue;
-    if (depth > MAX_DEPTH) {
-      issues.push({ pointer, message: `nesting deeper than ${MAX_DEPTH} levels` });
+    if (next.depth > MAX_DEPTH) {
+      issues.push({ pointer: pointerOf(next), message: `nesting deeper than ${MAX_DEPTH} levels` });
       continue;
     }
-    const entries = Array.isArray(node)
-      ? node.map((child, index) => [String(index), child] as const)
-      : Object.entries(node);
-    for (const [key, child] of entries) {
-      stack.push({ value: child, pointer: `${pointer}/${escapePointer(key)}`, depth: depth + 1 });
+    const depth = next.depth + 1;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        stack.push({ value: node[i], parent: next, key: String(i), depth });
+      }
+    } else {
+      for (const key in node) {
+        if (Object.hasOwn(node, key)) {
+          stack.push({ value: (node as Record<string, unknown>)[key], parent: next, key, depth });
+        }
+      }
     }
   }
   return issues;
@@ -70,21 +98,48 @@ export const findDocumentIssues = (value: unknown): ValidationIssue[] =>
     ? findJsonIssues(value)
     : [{ pointer: '', message: 'a document must be a JSON object' }];
 
-const isLowSurrogate = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
+/**
+ * UTF-8 byte length of a string without allocating a buffer (a lone
+ * surrogate counts 3, as U+FFFD). Native: request bodies and documents of
+ * hundreds of kilobytes are measured on every write.
+ */
+export const utf8Length = (text: string): number => Buffer.byteLength(text, 'utf8');
 
-/** UTF-8 byte length of a string without allocating a buffer (a lone surrogate counts 3, as U+FFFD). */
-export const utf8Length = (text: string): number => {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
+const texts = new WeakMap<object, string>();
+
+/**
+ * The JSON text of a document body, made once per body: a write needs it to
+ * check its size, for the document's record and for its history entry. A
+ * body is never changed once made (every change makes a new one), so the
+ * text stays its text.
+ */
+export const bodyText = (body: JsonObject): string => {
+  let text = texts.get(body);
+  if (text === undefined) {
+    text = JSON.stringify(body);
+    texts.set(body, text);
   }
-  return bytes;
+  return text;
+};
+
+const recordTexts = new WeakMap<object, string>();
+
+/**
+ * Remembers the JSON text of the body of a record read from the table, so
+ * that an answer can be written from it without the body being parsed.
+ */
+export const rememberBodyText = (record: object, text: string): void => {
+  recordTexts.set(record, text);
+};
+
+/** The JSON text of a record's body when known without parsing it. */
+export const knownBodyText = (record: object): string | undefined => recordTexts.get(record);
+
+/** Records the text a body was parsed from, so that it is not made again. */
+export const parsedBody = (text: string): JsonObject => {
+  const body = JSON.parse(text) as JsonObject;
+  texts.set(body, text);
+  return body;
 };
 
 /**
@@ -97,7 +152,7 @@ export const toStoredBody = (value: unknown): JsonObject => {
   if (issues.length > 0) throw new ValidationError('the document is not acceptable', issues);
   const body: JsonObject = { ...(value as JsonObject) };
   for (const field of RESERVED_FIELDS) delete body[field];
-  const size = utf8Length(JSON.stringify(body));
+  const size = utf8Length(bodyText(body));
   if (size > MAX_DOCUMENT_BYTES) {
     throw new PayloadTooLargeError(
       `the document is ${size} bytes; the limit is ${MAX_DOCUMENT_BYTES}`,

@@ -1,5 +1,6 @@
 /** Shapes shared by the domain and its storage port. */
 import type { ConflictStore } from './conflicts-model';
+import { bodyText, knownBodyText } from './documents';
 import type { HistoryEntry } from './history';
 import type { IdempotencyRecord } from './idempotency';
 import type { StagedStore } from './staged-model';
@@ -190,11 +191,76 @@ export interface ItemStore {
 /** Formats the strong entity tag of a version, e.g. `"7"`. */
 export const etagOf = (version: number): string => `"${version}"`;
 
-/** A live stored item as clients see it. */
-export const viewOf = (item: StoredItem): ItemView => ({
-  id: item.id,
-  version: item.version,
-  etag: etagOf(item.version),
-  ...(item.updatedAt ? { updatedAt: item.updatedAt } : {}),
-  document: { id: item.id, version: item.version, ...item.body },
-});
+/** The body each representation was made from, to write its JSON from the body's. */
+const bodies = new WeakMap<JsonObject, JsonObject>();
+
+/** The record each view was made of, to write its JSON from the record's. */
+const sources = new WeakMap<ItemView, StoredItem>();
+
+/**
+ * A live stored item as clients see it. The representation is made when
+ * first asked for: a read answers with {@link viewText} and never needs it.
+ */
+export const viewOf = (item: StoredItem): ItemView => {
+  let document: JsonObject | undefined;
+  const view: ItemView = {
+    id: item.id,
+    version: item.version,
+    etag: etagOf(item.version),
+    ...(item.updatedAt ? { updatedAt: item.updatedAt } : {}),
+    get document(): JsonObject {
+      if (document === undefined) {
+        document = { id: item.id, version: item.version, ...item.body };
+        bodies.set(document, item.body);
+      }
+      return document;
+    },
+  };
+  sources.set(view, item);
+  return view;
+};
+
+/** An array index as a property key: objects list these first, whatever their order. */
+const INDEX_KEY = /^(?:0|[1-9]\d{0,9})$/;
+/** JSON.stringify writes index keys first, so the first key tells whether a body has any. */
+const INDEX_KEY_FIRST = /^\{"(?:0|[1-9]\d{0,9})":/;
+
+const spliced = (id: string, version: number, text: string): string => {
+  const head = `{"id":${JSON.stringify(id)},"version":${JSON.stringify(version)}`;
+  return text === '{}' ? `${head}}` : `${head},${text.slice(1)}`;
+};
+
+/**
+ * The JSON text of a representation, exactly as `JSON.stringify` writes it,
+ * made from the text of its body (written once for the request, or read from
+ * the table) instead of serializing the document again. A body whose keys
+ * would not follow `id` and `version` in that order is serialized as usual.
+ */
+export const representationText = (document: JsonObject): string => {
+  const body = bodies.get(document);
+  if (
+    body === undefined ||
+    Object.hasOwn(body, 'id') ||
+    Object.hasOwn(body, 'version') ||
+    Object.keys(body).some((key) => INDEX_KEY.test(key))
+  ) {
+    return JSON.stringify(document);
+  }
+  return spliced(String(document.id), Number(document.version), bodyText(body));
+};
+
+/**
+ * The JSON text of a view's representation, as {@link representationText}
+ * writes it. For a record read from the table it is made from the body's
+ * text as stored, without parsing the body: stored bodies never hold `id` or
+ * `version` (they are stripped before a body is stored), so only index keys
+ * need the usual serialization.
+ */
+export const viewText = (view: ItemView): string => {
+  const item = sources.get(view);
+  const text = item && knownBodyText(item);
+  if (item === undefined || text === undefined || INDEX_KEY_FIRST.test(text)) {
+    return representationText(view.document);
+  }
+  return spliced(item.id, item.version, text);
+};

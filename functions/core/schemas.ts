@@ -19,10 +19,12 @@ type AjvModule = typeof import('ajv/dist/2020.js');
 let ajvModule: AjvModule | undefined;
 
 /**
- * Ajv is about a quarter of the Lambda bundle, and most deployments declare
+ * Ajv is about a fifth of the Lambda bundle, and most deployments declare
  * no schema: it is loaded the first time a collection has one. In the esbuild
  * bundle the plain `require` is esbuild's own (the module is inside the bundle
  * and runs only when called); under Node's ES modules there is no `require`.
+ * The bundle of a configuration without schemas leaves Ajv out altogether
+ * (infra/bundle-options.ts).
  */
 const loadAjv = (): AjvModule => {
   ajvModule ??=

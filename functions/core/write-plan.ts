@@ -9,7 +9,7 @@
  */
 
 import type { ConflictRecord, ConflictResolution } from './conflicts-model';
-import { utf8Length } from './documents';
+import { bodyText, utf8Length } from './documents';
 import { BadRequestError, PayloadTooLargeError } from './errors';
 import type { HistoryEntry } from './history';
 import type { IdempotencyRecord } from './idempotency';
@@ -260,7 +260,7 @@ const PART_OVERHEAD_BYTES = 1024;
 const sizeOf = (part: PlanPart): number => {
   switch (part.kind) {
     case 'document':
-      return PART_OVERHEAD_BYTES + (part.body ? utf8Length(JSON.stringify(part.body)) : 0);
+      return PART_OVERHEAD_BYTES + (part.body ? utf8Length(bodyText(part.body)) : 0);
     case 'lease':
     case 'history-drop':
     case 'unique-claim':
@@ -269,7 +269,7 @@ const sizeOf = (part: PlanPart): number => {
     case 'conflict-resolve':
       return PART_OVERHEAD_BYTES;
     case 'history':
-      return PART_OVERHEAD_BYTES + utf8Length(JSON.stringify(part.entry.body));
+      return PART_OVERHEAD_BYTES + utf8Length(bodyText(part.entry.body));
     case 'idempotency':
       return PART_OVERHEAD_BYTES + utf8Length(JSON.stringify(part.record.result));
     case 'staged-close':

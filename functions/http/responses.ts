@@ -1,6 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { WriteReport } from '../core/conflict-policy';
-import type { ItemView } from '../core/items-model';
+import { type ItemView, viewText } from '../core/items-model';
 
 export type Response = APIGatewayProxyStructuredResultV2;
 
@@ -34,7 +34,11 @@ export const documentResponse = (
   statusCode: number,
   item: ItemView,
   headers: Record<string, string> = {},
-): Response => jsonResponse(statusCode, item.document, { ...validators(item), ...headers });
+): Response => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', ...validators(item), ...headers },
+  body: viewText(item),
+});
 
 /** `Idempotent-Replayed: true` on an answer that is the stored first answer. */
 export const replayHeaders = (replayed: boolean | undefined): Record<string, string> =>

@@ -4,8 +4,9 @@
  * entry retention drops is deleted in the same request, unconditionally.
  */
 import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { bodyText, parsedBody } from '../core/documents';
 import type { HistoryEntry, Operation } from '../core/history';
-import type { ItemKey, JsonObject } from '../core/items-model';
+import type { ItemKey } from '../core/items-model';
 import type { HistoryDropPart, HistoryPart } from '../core/write-plan';
 import { historyPartition, historySortKey, TABLE_KEYS } from './keys';
 import type { DeleteAction, PutAction } from './transact-items';
@@ -35,7 +36,7 @@ export const historyPut = (tableName: string, { key, entry }: HistoryPart): PutA
     [HISTORY_ATTRIBUTES.time]: entry.time,
     ...(entry.keyId !== undefined ? { [HISTORY_ATTRIBUTES.keyId]: entry.keyId } : {}),
     [HISTORY_ATTRIBUTES.deleted]: entry.deleted,
-    [HISTORY_ATTRIBUTES.body]: JSON.stringify(entry.body),
+    [HISTORY_ATTRIBUTES.body]: bodyText(entry.body),
     [TABLE_KEYS.ttlAttribute]: entry.expiresAt,
   },
   ConditionExpression: 'attribute_not_exists(#pk)',
@@ -90,7 +91,7 @@ export const toHistoryEntry = (item: Record<string, unknown>): HistoryEntry => {
     time: String(item[HISTORY_ATTRIBUTES.time]),
     ...(typeof keyId === 'string' ? { keyId } : {}),
     deleted: item[HISTORY_ATTRIBUTES.deleted] === true,
-    body: JSON.parse(String(item[HISTORY_ATTRIBUTES.body] ?? '{}')) as JsonObject,
+    body: parsedBody(String(item[HISTORY_ATTRIBUTES.body] ?? '{}')),
     expiresAt: Number(item[TABLE_KEYS.ttlAttribute]),
   };
 };

@@ -5,6 +5,7 @@
  * user data only ever appears as expression values.
  */
 import type { GetCommandInput, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { bodyText } from '../core/documents';
 import type { ItemKey, WriteCondition } from '../core/items-model';
 import type { DocumentPart, LeasePart } from '../core/write-plan';
 import { collectionPartition, ITEM_SORT_PREFIX, itemSortKey, TABLE_KEYS } from './keys';
@@ -140,7 +141,7 @@ export const documentUpdate = (tableName: string, part: DocumentPart): UpdateAct
       ':state': body ? LIVE : DELETED,
       ':version': (condition.expectedVersion ?? 0) + 1,
       ':now': at,
-      ...(body ? { ':body': JSON.stringify(body) } : {}),
+      ...(body ? { ':body': bodyText(body) } : {}),
     },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };

@@ -12,12 +12,14 @@ import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import rawConfig from '../../concord.config.json' with { type: 'json' };
+import { parseConfig } from '../../functions/core/config';
 import { createApiKey } from '../../functions/core/key-admin';
 import { REDOC_BUNDLE } from '../../functions/http/docs-assets';
 import { matchRoute } from '../../functions/http/route-match';
 import { createDynamoApiKeyStore } from '../../functions/store/dynamo-api-key-store';
 import { TABLE_NAME_ENV } from '../../functions/store/keys';
-import { LAMBDA_BUNDLE } from '../../infra/bundle-options';
+import { bundleAliases, LAMBDA_BUNDLE } from '../../infra/bundle-options';
 import { toApiGatewayEvent } from '../../local/api-gateway-event';
 import { createTestTable, testDocumentClient, testEndpoint } from '../helpers/local-dynamo';
 
@@ -32,11 +34,22 @@ const ENV = {
 const saved: Record<string, string | undefined> = {};
 let handler: Handler;
 let apiKey: string;
+let shipped: Built;
 
-/** Builds the Lambda bundle as the stack does; `config` replaces concord.config.json. */
-const bundle = async (config?: unknown): Promise<string> => {
+interface Built {
+  readonly outfile: string;
+  /** The source files that went into it. */
+  readonly inputs: readonly string[];
+}
+
+/**
+ * Builds the Lambda bundle as the stack does; `config` replaces
+ * concord.config.json, and `aliasesFor` the configuration the module
+ * substitutions are chosen for (the same one unless a test says otherwise).
+ */
+const bundle = async (config?: unknown, aliasesFor: unknown = config): Promise<Built> => {
   const outfile = join(mkdtempSync(join(tmpdir(), 'concord-bundle-')), 'index.mjs');
-  await build({
+  const result = await build({
     entryPoints: ['functions/http/lambda.ts'],
     bundle: true,
     format: 'esm',
@@ -47,6 +60,8 @@ const bundle = async (config?: unknown): Promise<string> => {
     platform: LAMBDA_BUNDLE.platform,
     mainFields: [...LAMBDA_BUNDLE.mainFields],
     banner: { js: LAMBDA_BUNDLE.banner },
+    alias: bundleAliases(parseConfig(aliasesFor ?? rawConfig)),
+    metafile: true,
     logLevel: 'error',
     plugins: config
       ? [
@@ -62,15 +77,24 @@ const bundle = async (config?: unknown): Promise<string> => {
         ]
       : [],
   });
-  return outfile;
+  return { outfile, inputs: Object.keys(result.metafile.inputs) };
 };
 
 // What the stack's afterBundling hook does for the public function.
 const REDOC_SOURCE = createRequire(import.meta.url).resolve(REDOC_BUNDLE.packagePath);
 
+const SCHEMA_CONFIG = {
+  collections: [
+    { name: 'people', schema: { type: 'object', required: ['name'] } },
+    { name: 'items' },
+  ],
+};
+const usesAjv = (built: Built) => built.inputs.some((input) => input.includes('node_modules/ajv/'));
+
 beforeAll(async () => {
-  const outfile = await bundle();
-  copyFileSync(REDOC_SOURCE, join(dirname(outfile), REDOC_BUNDLE.file));
+  const built = await bundle();
+  shipped = built;
+  copyFileSync(REDOC_SOURCE, join(dirname(built.outfile), REDOC_BUNDLE.file));
   const tableName = await createTestTable();
   const client = testDocumentClient();
   apiKey = (
@@ -86,7 +110,7 @@ beforeAll(async () => {
     saved[name] = process.env[name];
     process.env[name] = value;
   }
-  handler = await load(outfile);
+  handler = await load(built.outfile);
 }, 60_000);
 
 const load = async (outfile: string): Promise<Handler> =>
@@ -174,14 +198,9 @@ describe('the bundled Lambda handler', () => {
 
 describe('the bundled Lambda handler with a collection schema', () => {
   it('validates documents with the JSON Schema engine it loads on demand', async () => {
-    const schemaHandler = await load(
-      await bundle({
-        collections: [
-          { name: 'people', schema: { type: 'object', required: ['name'] } },
-          { name: 'items' },
-        ],
-      }),
-    );
+    const built = await bundle(SCHEMA_CONFIG);
+    expect(usesAjv(built)).toBe(true);
+    const schemaHandler = await load(built.outfile);
     const saved = handler;
     handler = schemaHandler;
     try {
@@ -196,5 +215,19 @@ describe('the bundled Lambda handler with a collection schema', () => {
     } finally {
       handler = saved;
     }
+  }, 60_000);
+});
+
+describe('the JSON Schema engine in the bundle', () => {
+  it('is left out of the bundle of a configuration without schemas', () => {
+    expect(usesAjv(shipped)).toBe(false);
+  });
+
+  it('refuses to start a bundle built without it for a configuration that declares a schema', async () => {
+    const mismatched = await bundle(SCHEMA_CONFIG, rawConfig);
+    expect(usesAjv(mismatched)).toBe(false);
+    await expect(load(mismatched.outfile)).rejects.toThrow(
+      /built for a configuration without schemas/,
+    );
   }, 60_000);
 });
