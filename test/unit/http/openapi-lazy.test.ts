@@ -20,7 +20,8 @@ describe('the OpenAPI route', () => {
     const { getOpenApi } = await import('../../../functions/http/handlers/openapi');
     expect(built.count).toBe(0);
     const event = {} as APIGatewayProxyEventV2;
-    const scope = {} as RequestScope;
+    // One document per configuration: the same configuration object each time.
+    const scope = { config: { collections: [] } } as unknown as RequestScope;
     const first = await getOpenApi(event, scope);
     const second = await getOpenApi(event, scope);
     expect(built.count).toBe(1);
