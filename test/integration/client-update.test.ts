@@ -55,12 +55,18 @@ describe('update() under contention', () => {
       },
     });
     let calls = 0;
-    const result = await counting.update<Counter>('items', id, async (doc) => {
-      calls++;
-      // A competing writer lands between this client's read and its write, once.
-      if (calls === 1) await client.replace<Counter>('items', id, { n: 100 }, { ifMatch: 1 });
-      return increment(doc);
-    });
+    const result = await counting.update<Counter>(
+      'items',
+      id,
+      async (doc) => {
+        calls++;
+        // A competing writer lands between this client's read and its write, once.
+        if (calls === 1) await client.replace<Counter>('items', id, { n: 100 }, { ifMatch: 1 });
+        return increment(doc);
+        // Without a backoff wait: after a long one, update() reads again on purpose.
+      },
+      { backoff: false },
+    );
     expect(result.document.n).toBe(101);
     expect(result.version).toBe(3);
     // GET, stale PUT (409 carrying the winner), PUT: no second GET.
