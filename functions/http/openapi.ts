@@ -73,6 +73,7 @@ const PATH_PARAMETERS: Record<string, Json> = {
   id: { description: 'The document id', schema: { type: 'string', pattern: ID_PATTERN.source } },
   version: { description: 'A version number', schema: { type: 'integer', minimum: 1 } },
   txId: { description: 'The staged transaction id', schema: { type: 'string' } },
+  conflictId: { description: 'The conflict id (a ULID)', schema: { type: 'string' } },
 };
 
 const json = (schema: Json) => ({ [JSON_TYPE]: { schema } });
