@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ulid } from 'ulid';
-import { isPlainObject } from './documents';
+import { checkId, isPlainObject } from './documents';
 import { NotFoundError, ValidationError, type ValidationIssue } from './errors';
 import { COLLECTION_PATTERN } from './limits';
 import { EVENT_TYPES, type EventType } from './webhook-events';
@@ -152,6 +152,8 @@ export const createSubscriptionService = ({
   },
 
   async remove(tenant, id) {
+    // `.` and `..` are no addressable ids: 400, as for documents.
+    checkId(id);
     const removed = SUBSCRIPTION_ID.test(id) && (await store.deleteSubscription(tenant, id));
     if (!removed) throw new NotFoundError(`no subscription ${id}`);
   },

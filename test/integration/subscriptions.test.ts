@@ -3,6 +3,7 @@
  * shows the secret once, listing never does, removal is per tenant, and URLs
  * that would let the API call into private networks are refused.
  */
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../functions/core/key-admin';
 import { MAX_SUBSCRIPTIONS_PER_TENANT } from '../../functions/core/subscriptions';
@@ -69,6 +70,26 @@ describe('webhook subscriptions', () => {
     expect(again.body.type).toBe(problemType('not-found'));
     const listed = await call('GET', '/v1/subscriptions');
     expect(listed.body.items.map((s: { id: string }) => s.id)).not.toContain(created.body.id);
+  });
+
+  it('refuses the dot-segment ids . and .. with 400, raw or encoded', async () => {
+    // node:http sends the path as written; fetch would normalise the dots away.
+    const status = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const url = new URL(api.baseUrl);
+        request(
+          { host: url.hostname, port: url.port, path, method: 'DELETE', headers: api.headers },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        )
+          .on('error', reject)
+          .end();
+      });
+    for (const id of ['.', '..', '%2e', '%2e%2e', '.%2e']) {
+      expect(await status(`/v1/subscriptions/${id}`)).toBe(400);
+    }
   });
 
   it("neither lists nor removes another tenant's subscriptions", async () => {
