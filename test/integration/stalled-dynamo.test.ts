@@ -4,6 +4,7 @@
  * reported as a conflict it did not have. The API runs over its own
  * DynamoDB Local, so pausing it touches no other test.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../functions/core/key-admin';
@@ -30,9 +31,26 @@ let server: LocalServer;
 let call: ReturnType<typeof authedSender>;
 let paused = false;
 
-const pause = (): void => {
+/**
+ * SIGSTOP takes effect thread by thread, and on a busy machine a JVM thread
+ * has been seen to answer one more request after it was sent: wait until
+ * every thread of the JVM is stopped.
+ */
+const pause = async (): Promise<void> => {
   process.kill(dynamo.pid, 'SIGSTOP');
   paused = true;
+  const stopped = (): boolean =>
+    readdirSync(`/proc/${dynamo.pid}/task`).every((task) => {
+      try {
+        // The state follows the command name, which is in parentheses.
+        const stat = readFileSync(`/proc/${dynamo.pid}/task/${task}/stat`, 'utf8');
+        return /^[tT]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+      } catch {
+        return true; // The thread has ended.
+      }
+    });
+  for (let i = 0; i < 2_000 && !stopped(); i++) await new Promise((r) => setTimeout(r, 1));
+  expect(stopped()).toBe(true);
 };
 const resume = (): void => {
   if (paused) process.kill(dynamo.pid, 'SIGCONT');
@@ -42,7 +60,7 @@ const resume = (): void => {
 interface AttemptHooks {
   /** Runs before each attempt of a request whose input mentions `match`. */
   readonly match: string;
-  readonly before?: (command: string) => void;
+  readonly before?: (command: string) => Promise<void> | undefined;
   /** Runs when such an attempt fails, before the SDK sees the failure. */
   readonly failed?: (command: string) => Promise<void>;
 }
@@ -78,7 +96,7 @@ beforeAll(async () => {
         const watched =
           hooks && JSON.stringify(args.input).includes(hooks.match) ? hooks : undefined;
         if (watched) attempts.push(command);
-        watched?.before?.(command);
+        await watched?.before?.(command);
         try {
           return await next(args);
         } catch (error) {
@@ -153,7 +171,7 @@ describe('a stalled DynamoDB', () => {
     const id = freshId();
     await create(id, { n: 1 });
 
-    pause();
+    await pause();
     expectUnavailable(await call('GET', `/v1/items/${id}`));
     expectUnavailable(
       await call('PUT', `/v1/items/${id}`, { body: { n: 2 }, headers: { 'if-match': '"1"' } }),
@@ -179,7 +197,10 @@ describe('a stalled DynamoDB', () => {
     const id = freshId();
     await create(id, { n: 1 });
 
-    hooks = { match: id, before: (command) => command === 'GetItemCommand' && !paused && pause() };
+    hooks = {
+      match: id,
+      before: (command) => (command === 'GetItemCommand' && !paused ? pause() : undefined),
+    };
     expectUnavailable(await call('GET', `/v1/items/${id}`));
     expect(attempts).toEqual(['GetItemCommand', 'GetItemCommand', 'GetItemCommand']);
   });
@@ -197,9 +218,9 @@ describe('a stalled DynamoDB', () => {
     hooks = {
       match: id,
       before: (command) => {
-        if (command !== 'TransactWriteItemsCommand' || stalled) return;
+        if (command !== 'TransactWriteItemsCommand' || stalled) return undefined;
         stalled = true;
-        pause();
+        return pause();
       },
       failed: async () => {
         resume();
