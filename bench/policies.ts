@@ -19,7 +19,7 @@ import { type BenchApi, startBenchApi } from './bench-api';
 export const COUNTER_WRITERS = 16;
 export const EDITS_PER_WRITER = 16;
 export const DISJOINT_WRITERS = [4, 16] as const;
-export const ROUNDS = 3;
+export const ROUNDS = 5;
 /** Enough that `update()` should not give up; give-ups are reported. */
 const MAX_ATTEMPTS = 50;
 
@@ -120,9 +120,10 @@ export const runPoliciesBench = async (dynamoEndpoint: string): Promise<{ markdo
   const counter: Record<Mode, Sample[]> = { merge: [], reject: [] };
   const disjoint = new Map<string, Sample[]>();
   try {
-    // Warm the JIT, the connection pool and DynamoDB Local.
-    await measure(api, 'merge', 4, 'counter');
-    await measure(api, 'reject', 4, 'counter');
+    // Warm the JIT, the connection pool and DynamoDB Local with one full
+    // uncounted round of each mode.
+    await measure(api, 'merge', COUNTER_WRITERS, 'counter');
+    await measure(api, 'reject', COUNTER_WRITERS, 'counter');
     for (let round = 0; round < ROUNDS; round++) {
       for (const mode of ['merge', 'reject'] as const) {
         counter[mode].push(await measure(api, mode, COUNTER_WRITERS, 'counter'));

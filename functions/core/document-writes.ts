@@ -20,6 +20,7 @@
  */
 import type { HistoryRetention } from './config';
 import type { StalePolicy, WriteReport } from './conflict-policy';
+import { createDocumentTurns, type DocumentTurn, type DocumentTurns } from './document-turns';
 import {
   type DomainError,
   NotFoundError,
@@ -42,6 +43,7 @@ import {
   type ItemView,
   type JsonObject,
   type LockToken,
+  type Snapshot,
   type StoredItem,
   viewOf,
   type WriteCondition,
@@ -151,6 +153,12 @@ const heldElsewhere = (error: PlanRefusedError, plan: WritePlan): string[] =>
     part.kind === 'unique-release' && error.refusals[i] ? [part.field] : [],
   );
 
+/** The history entry a plan writes, if it writes one. */
+const historyEntryOf = (plan: WritePlan): HistoryEntry | undefined => {
+  for (const part of plan.parts) if (part.kind === 'history') return part.entry;
+  return undefined;
+};
+
 /** Without the version the client named: what a write the conflict policy resolves must meet. */
 const withoutVersion = (condition: WriteCondition): WriteCondition => {
   const { versionIn: _named, ...rest } = condition;
@@ -163,6 +171,8 @@ export interface DocumentWriterOptions {
   /** Waits between attempts of a resolved stale write. */
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  /** Where stale writes a policy resolves wait for one another; one per process by default. */
+  readonly turns?: DocumentTurns;
 }
 
 export const createDocumentWriter = ({
@@ -170,6 +180,7 @@ export const createDocumentWriter = ({
   now,
   sleep = defaultSleep,
   random = Math.random,
+  turns = createDocumentTurns(),
 }: DocumentWriterOptions) => ({
   /** Writes one document change as one plan; a refusal becomes the error that explains it. */
   async write(write: DocumentWrite, options: WriteOptions = {}): Promise<WriteResult> {
@@ -205,153 +216,202 @@ export const createDocumentWriter = ({
       !current.deleted &&
       current.version > named &&
       explainCondition(withoutVersion(condition), current, p) === undefined;
-    if (pin === undefined) {
-      const wantBase = write.stale?.needsBase ? named : undefined;
-      const snapshot = await store.snapshot(key, {
-        keyHash: idem && hashIdempotencyKey(key.tenant, idem.key),
-        version: write.readVersion ?? wantBase,
-      });
-      if (idem && snapshot.record && isLiveRecord(snapshot.record, started)) {
-        return replayed(replayOf(snapshot.record, idem));
-      }
-      base = { item: snapshot.item };
-      entry = snapshot.entry;
-      const failure = explainCondition(condition, base.item, p);
-      if (failure && takesOver(failure, base.item)) {
-        resolving = { entry: wantBase !== undefined ? snapshot.entry : undefined };
-        active = withoutVersion(condition);
-      } else if (failure) throw failure;
-    }
-    const skipRelease = new Set<string>();
-    let resolveAttempt = 0;
-    for (let attempt = 1; ; attempt++) {
-      const expectedVersion = base ? (base.item?.version ?? null) : (pin ?? null);
-      let body: JsonObject | null;
-      if (resolving && write.stale && named !== undefined && base?.item) {
-        const resolution = write.stale.resolve(base.item, named, resolving.entry);
-        body = resolution.body;
-        report = resolution.report;
-      } else {
-        body = write.bodyFor(base?.item, entry);
-      }
-      const created = base ? !isLive(base.item) : expectedVersion === null;
-      const before = base?.item && !base.item.deleted ? base.item.body : undefined;
-      const at = now();
-      const written = viewOf({
-        id: key.id,
-        version: (expectedVersion ?? 0) + 1,
-        deleted: body === null,
-        body: body ?? {},
-        updatedAt: new Date(at).toISOString(),
-      });
-      const document: DocumentPart = {
-        kind: 'document',
-        key,
-        body,
-        condition: { ...active, expectedVersion },
-        at: new Date(at).toISOString(),
-      };
-      const parts: PlanPart[] = [
-        document,
-        // A PUT that makes the document (If-None-Match: *, an upsert) is its create.
-        ...historyParts(
-          document,
-          write.operation === 'replace' && created ? 'create' : write.operation,
-          write.retention,
-          options.keyId,
-        ),
-        ...uniqueParts(key, unique, before, body, skipRelease),
-        ...(write.sideParts ?? []),
-      ];
-      if (idem) {
-        parts.push({
-          kind: 'idempotency',
-          tenant: key.tenant,
-          record: idempotencyRecordOf(
-            key.tenant,
-            idem,
-            { kind: 'document', item: written, created },
-            at,
-          ),
-          now: Math.floor(at / 1000),
-        });
-      }
-      const plan = checkPlan({ parts });
-      try {
-        const committed = await commitOrReplay(store, plan, idem);
-        if (committed.kind === 'replayed') return replayed(committed.result);
-        return { item: written, created, ...(report ? { report } : {}) };
-      } catch (error) {
-        // The idempotency record was judged first (commitOrReplay); then the document.
-        if (!(error instanceof PlanRefusedError)) throw error;
-        const explained = write.explainRefusal?.(error, plan);
-        if (explained) throw explained;
-        const refused = error.refusalOf(plan, 'document');
-        if (refused) {
-          const current = refused.current;
-          const failure = explainCondition(active, current, p);
-          if (failure && takesOver(failure, current)) {
-            // A blind write met a newer version: read the base the merge needs, then resolve.
-            let baseEntry: HistoryEntry | undefined;
-            let item = current;
-            if (write.stale?.needsBase && entry?.version === named) {
-              // Read with the document already (a patch): the base it names is at hand.
-              baseEntry = entry;
-            } else if (write.stale?.needsBase) {
-              const snapshot = await store.snapshot(key, { version: named });
-              baseEntry = snapshot.entry;
-              item = snapshot.item;
-              const moved = explainCondition(withoutVersion(condition), item, p);
-              if (moved) throw moved;
-            }
-            resolving = { entry: baseEntry };
-            active = withoutVersion(condition);
-            base = { item };
-            continue;
+    /** Held while a write the policy could resolve runs: writers of the document in this process take turns. */
+    let turn: DocumentTurn | undefined;
+    try {
+      if (pin === undefined) {
+        const wantBase = write.stale?.needsBase ? named : undefined;
+        let snapshot: Snapshot | undefined;
+        if (write.stale && named !== undefined && !idem && write.readVersion === undefined) {
+          // What the writer before us in this process wrote is what a read would
+          // find (the write's condition checks it): no read when it is known.
+          turn = await turns.enter(key);
+          const latest = turn.latest();
+          const baseEntry = wantBase !== undefined ? turn.entry(wantBase) : undefined;
+          // Only what the write's condition checks: a refusal judged from what
+          // is known here (a lease since released, say) is read instead.
+          const failure = latest && explainCondition(condition, latest, p);
+          const usable = latest && (!failure || takesOver(failure, latest));
+          if (usable && !latest.deleted && latest.version >= named) {
+            if (wantBase === undefined) snapshot = { item: latest };
+            else if (baseEntry) snapshot = { item: latest, entry: baseEntry };
           }
-          if (failure) throw failure;
-          if (resolving) {
-            // Others wrote in between: resolve again against their version, a bounded number of times.
-            if (++resolveAttempt >= RESOLVE_ATTEMPTS || now() - started > RESOLVE_BUDGET_MS) {
-              throw current && !current.deleted
+        }
+        snapshot ??= await store.snapshot(key, {
+          keyHash: idem && hashIdempotencyKey(key.tenant, idem.key),
+          version: write.readVersion ?? wantBase,
+        });
+        if (idem && snapshot.record && isLiveRecord(snapshot.record, started)) {
+          return replayed(replayOf(snapshot.record, idem));
+        }
+        base = { item: snapshot.item };
+        entry = snapshot.entry;
+        const failure = explainCondition(condition, base.item, p);
+        if (failure && takesOver(failure, base.item)) {
+          resolving = { entry: wantBase !== undefined ? snapshot.entry : undefined };
+          active = withoutVersion(condition);
+        } else if (failure) throw failure;
+      }
+      /** A write pinned to `named` met the newer `current`: the policy resolves it from here on. */
+      const takeOver = async (current: StoredItem): Promise<void> => {
+        let baseEntry: HistoryEntry | undefined;
+        let item: StoredItem | undefined = current;
+        const known = named !== undefined ? turn?.entry(named) : undefined;
+        if (write.stale?.needsBase && entry?.version === named) {
+          // Read with the document already (a patch): the base it names is at hand.
+          baseEntry = entry;
+        } else if (write.stale?.needsBase && known) {
+          // Written by this process, recently: as good as read.
+          baseEntry = known;
+        } else if (write.stale?.needsBase) {
+          // Read the base the merge needs (and the document again, with it).
+          const snapshot = await store.snapshot(key, { version: named });
+          baseEntry = snapshot.entry;
+          item = snapshot.item;
+          const moved = explainCondition(withoutVersion(condition), item, p);
+          if (moved) throw moved;
+        }
+        resolving = { entry: baseEntry };
+        active = withoutVersion(condition);
+        base = { item };
+      };
+      const skipRelease = new Set<string>();
+      let resolveAttempt = 0;
+      for (let attempt = 1; ; attempt++) {
+        if (write.stale && named !== undefined) {
+          // A write the policy could resolve: writers of the document in this
+          // process take turns, and the one before us may have written a newer
+          // version. Start from it rather than be refused by it.
+          turn ??= await turns.enter(key);
+          const newer = turn.newerThan(base?.item?.version ?? named);
+          if (newer && resolving) base = { item: newer };
+          else if (newer) {
+            const failure = explainCondition(active, newer, p);
+            if (failure && takesOver(failure, newer)) await takeOver(newer);
+          }
+        }
+        const expectedVersion = base ? (base.item?.version ?? null) : (pin ?? null);
+        let body: JsonObject | null;
+        if (resolving && write.stale && named !== undefined && base?.item) {
+          const resolution = write.stale.resolve(base.item, named, resolving.entry);
+          body = resolution.body;
+          report = resolution.report;
+        } else {
+          body = write.bodyFor(base?.item, entry);
+        }
+        const created = base ? !isLive(base.item) : expectedVersion === null;
+        const before = base?.item && !base.item.deleted ? base.item.body : undefined;
+        const at = now();
+        const stored: StoredItem = {
+          id: key.id,
+          version: (expectedVersion ?? 0) + 1,
+          deleted: body === null,
+          body: body ?? {},
+          updatedAt: new Date(at).toISOString(),
+          // A document write leaves the lease as it was.
+          ...(base?.item?.lease ? { lease: base.item.lease } : {}),
+          ...(base?.item?.fencing !== undefined ? { fencing: base.item.fencing } : {}),
+        };
+        const written = viewOf(stored);
+        const document: DocumentPart = {
+          kind: 'document',
+          key,
+          body,
+          condition: { ...active, expectedVersion },
+          at: new Date(at).toISOString(),
+        };
+        const parts: PlanPart[] = [
+          document,
+          // A PUT that makes the document (If-None-Match: *, an upsert) is its create.
+          ...historyParts(
+            document,
+            write.operation === 'replace' && created ? 'create' : write.operation,
+            write.retention,
+            options.keyId,
+          ),
+          ...uniqueParts(key, unique, before, body, skipRelease),
+          ...(write.sideParts ?? []),
+        ];
+        if (idem) {
+          parts.push({
+            kind: 'idempotency',
+            tenant: key.tenant,
+            record: idempotencyRecordOf(
+              key.tenant,
+              idem,
+              { kind: 'document', item: written, created },
+              at,
+            ),
+            now: Math.floor(at / 1000),
+          });
+        }
+        const plan = checkPlan({ parts });
+        try {
+          const committed = await commitOrReplay(store, plan, idem);
+          if (committed.kind === 'replayed') return replayed(committed.result);
+          turn?.saw(stored, historyEntryOf(plan));
+          return { item: written, created, ...(report ? { report } : {}) };
+        } catch (error) {
+          // The idempotency record was judged first (commitOrReplay); then the document.
+          if (!(error instanceof PlanRefusedError)) throw error;
+          const explained = write.explainRefusal?.(error, plan);
+          if (explained) throw explained;
+          const refused = error.refusalOf(plan, 'document');
+          if (refused) {
+            const current = refused.current;
+            const failure = explainCondition(active, current, p);
+            turn?.saw(current);
+            if (current && failure && takesOver(failure, current)) {
+              await takeOver(current);
+              continue;
+            }
+            if (failure) throw failure;
+            if (resolving) {
+              // Others wrote in between: resolve again against their version, a bounded number of times.
+              if (++resolveAttempt >= RESOLVE_ATTEMPTS || now() - started > RESOLVE_BUDGET_MS) {
+                throw current && !current.deleted
+                  ? new VersionMismatchError(
+                      `the document kept changing; it is at version ${current.version}`,
+                      viewOf(current),
+                    )
+                  : new NotFoundError('the document changed while it was written');
+              }
+              turn?.saw(current);
+              await sleep(resolveBackoffMs(resolveAttempt, random));
+              base = { item: current };
+              continue;
+            }
+            // The client's condition holds: only the pin failed. Someone wrote in
+            // between, or a create met a tombstone. Try again on what is there now.
+            if (attempt >= WRITE_ATTEMPTS) {
+              throw isLive(current) && current
                 ? new VersionMismatchError(
                     `the document kept changing; it is at version ${current.version}`,
                     viewOf(current),
                   )
                 : new NotFoundError('the document changed while it was written');
             }
-            await sleep(resolveBackoffMs(resolveAttempt, random));
             base = { item: current };
             continue;
           }
-          // The client's condition holds: only the pin failed. Someone wrote in
-          // between, or a create met a tombstone. Try again on what is there now.
-          if (attempt >= WRITE_ATTEMPTS) {
-            throw isLive(current) && current
-              ? new VersionMismatchError(
-                  `the document kept changing; it is at version ${current.version}`,
-                  viewOf(current),
-                )
-              : new NotFoundError('the document changed while it was written');
+          const taken = error.refusedOf(plan, 'unique-claim');
+          if (taken?.refusal.kind === 'unique-claim') {
+            const { field } = taken.part;
+            throw new UniqueViolationError(
+              `another document holds this value of "${field}"`,
+              field,
+              taken.refusal.owner,
+            );
           }
-          base = { item: current };
-          continue;
+          // An old value another document holds (written before the field was
+          // unique) is not ours to release: leave its guard alone.
+          const held = heldElsewhere(error, plan);
+          if (held.length === 0 || attempt >= WRITE_ATTEMPTS) throw error;
+          for (const field of held) skipRelease.add(field);
         }
-        const taken = error.refusedOf(plan, 'unique-claim');
-        if (taken?.refusal.kind === 'unique-claim') {
-          const { field } = taken.part;
-          throw new UniqueViolationError(
-            `another document holds this value of "${field}"`,
-            field,
-            taken.refusal.owner,
-          );
-        }
-        // An old value another document holds (written before the field was
-        // unique) is not ours to release: leave its guard alone.
-        const held = heldElsewhere(error, plan);
-        if (held.length === 0 || attempt >= WRITE_ATTEMPTS) throw error;
-        for (const field of held) skipRelease.add(field);
       }
+    } finally {
+      turn?.leave();
     }
   },
 });
