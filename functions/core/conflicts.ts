@@ -7,6 +7,7 @@
  * marked so that the request log and metrics count the failure.
  */
 import { ulid } from 'ulid';
+import type { ApplyTo } from './conflict-policy';
 import type { ConflictProposal, ConflictRecord, ConflictStore } from './conflicts-model';
 import { CONFLICT_STATUSES, type ConflictStatus } from './conflicts-model';
 import {
@@ -34,7 +35,23 @@ export interface RefusalContext {
   readonly keyId: string | undefined;
   /** The operation's position, for a conflict inside a transaction. */
   readonly operationIndex?: number;
+  /** The clashing paths, when the refusal itself does not carry them. */
+  readonly paths?: readonly Clash[];
 }
+
+/**
+ * Runs a document write and records the version conflict it is refused
+ * with; `applyTo` is the request applied to a version, for the paths.
+ */
+export type Recorded = <T>(
+  run: () => Promise<T>,
+  context: Omit<RefusalContext, 'named' | 'keyId' | 'proposal'> & {
+    readonly proposal: ConflictProposal | (() => Promise<ConflictProposal | undefined>);
+  },
+  p: Preconditions,
+  options: { readonly keyId?: string | undefined },
+  applyTo?: ApplyTo,
+) => Promise<T>;
 
 /** The one version a write's preconditions name, if they name exactly one. */
 export const namedVersion = (p: Preconditions): number | undefined => {
@@ -160,7 +177,7 @@ export const createConflictInbox = ({
         baseVersion: base,
         currentVersion: error.current.version,
         proposal: context.proposal,
-        paths: pathsOf(error),
+        paths: context.paths ? [...context.paths] : pathsOf(error),
         time: new Date(at).toISOString(),
         keyId: context.keyId ?? null,
         ...(context.operationIndex !== undefined ? { operationIndex: context.operationIndex } : {}),

@@ -8,20 +8,28 @@
 import { ulid } from 'ulid';
 import { createCollections, requirePrecondition, storedBody } from './collections';
 import type { ConcordConfig } from './config';
-import { stalePolicyOf } from './conflict-policy';
+import { type ApplyTo, stalePolicyOf } from './conflict-policy';
 import { createConflictResolution } from './conflict-resolution';
 import {
   type ConflictFilters,
   conflictView,
   createConflictInbox,
+  isRecordable,
   namedVersion,
   PATCH_MEDIA_TYPES,
+  type Recorded,
   type RefusalContext,
 } from './conflicts';
 import type { ConflictProposal } from './conflicts-model';
 import { createDocumentWriter, type WriteOptions, type WriteResult } from './document-writes';
 import { checkId } from './documents';
-import { BadRequestError, DomainError, NotFoundError } from './errors';
+import {
+  BadRequestError,
+  DomainError,
+  MergeClashError,
+  NotFoundError,
+  VersionMismatchError,
+} from './errors';
 import {
   type ItemKey,
   type ItemStore,
@@ -32,6 +40,7 @@ import {
   viewOf,
 } from './items-model';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
+import { type Clash, threeWayMerge } from './merge';
 import { checkPatch, type Patch } from './patch';
 import { patchedBody } from './patched-body';
 import {
@@ -101,18 +110,60 @@ export const createItemService = ({
     retentionDays: config.conflicts.retentionDays,
   });
 
-  /** Runs a write; a version conflict it is refused with is recorded before the refusal goes on. */
-  const recorded = async <T>(
-    run: () => Promise<T>,
-    context: Omit<RefusalContext, 'named' | 'keyId'>,
-    p: Preconditions,
-    options: WriteOptions,
-  ): Promise<T> => {
+  /**
+   * The paths a plainly refused stale write and the versions since its base
+   * both changed: what a merge would have clashed on. One read of the base,
+   * on the conflict path only; undefined when it cannot be told.
+   */
+  const clashesOf = async (
+    error: DomainError,
+    key: ItemKey,
+    named: number | undefined,
+    applyTo: ApplyTo | undefined,
+  ): Promise<Clash[] | undefined> => {
+    if (!applyTo || named === undefined || !(error instanceof VersionMismatchError)) return;
+    if (error instanceof MergeClashError || named >= error.current.version) return;
+    try {
+      const { item, entry } = await store.snapshot(key, { version: named });
+      if (!item || item.version !== error.current.version || !entry || entry.deleted) return;
+      const base = { id: key.id, version: named, deleted: false, body: entry.body, updatedAt: '' };
+      const ours = applyTo(base);
+      return ours ? [...threeWayMerge(entry.body, item.body, ours).clashes] : undefined;
+    } catch {
+      // The refusal stands either way; the record just lists no paths.
+      return;
+    }
+  };
+
+  /**
+   * Runs a write; a version conflict it is refused with is recorded before
+   * the refusal goes on. `applyTo` (the request applied to a version) lets
+   * the record list the clashing paths; a proposal only known after the
+   * refusal (a restore's content) is asked for then.
+   */
+  const recorded: Recorded = async (run, context, p, options, applyTo) => {
     try {
       return await run();
     } catch (error) {
-      if (error instanceof DomainError) {
-        await inbox.record(error, { ...context, named: namedVersion(p), keyId: options.keyId });
+      if (error instanceof DomainError && isRecordable(error) && error.conflictId === undefined) {
+        const key = {
+          tenant: context.tenant,
+          collection: context.collection,
+          id: context.documentId,
+        };
+        const named = namedVersion(p);
+        const proposal =
+          typeof context.proposal === 'function' ? await context.proposal() : context.proposal;
+        const paths = await clashesOf(error, key, named, applyTo);
+        if (proposal) {
+          await inbox.record(error, {
+            ...context,
+            proposal,
+            named,
+            keyId: options.keyId,
+            ...(paths ? { paths } : {}),
+          });
+        }
       }
       throw error;
     }
@@ -199,6 +250,7 @@ export const createItemService = ({
         context,
         pre,
         options,
+        () => body,
       );
     },
 
@@ -274,6 +326,7 @@ export const createItemService = ({
         context,
         pre,
         options,
+        patched,
       );
     },
 
@@ -311,7 +364,7 @@ export const createItemService = ({
       );
     },
 
-    ...createVersionOperations({ collection, store, writer, now }),
+    ...createVersionOperations({ collection, store, writer, now, recorded }),
 
     ...createConflictResolution({ collection, store, writer, inbox, now }),
 

@@ -6,6 +6,7 @@
  * version that never existed all answer 404.
  */
 import { type Collection, requirePrecondition, storedBody } from './collections';
+import type { Recorded } from './conflicts';
 import type { DocumentWriter, WriteOptions, WriteResult } from './document-writes';
 import { checkId } from './documents';
 import {
@@ -22,7 +23,7 @@ import {
   type Operation,
   oldestKept,
 } from './history';
-import { etagOf, type ItemStore, type ItemView, viewOf } from './items-model';
+import { etagOf, type ItemStore, type ItemView, type JsonObject, viewOf } from './items-model';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
 import { type Preconditions, writeCondition } from './preconditions';
 
@@ -51,11 +52,14 @@ export const createVersionOperations = ({
   store,
   writer,
   now,
+  recorded,
 }: {
   collection: (name: string) => Collection;
   store: ItemStore;
   writer: DocumentWriter;
   now: () => number;
+  /** Records the version conflict a restore is refused with. */
+  recorded: Recorded;
 }) => {
   const notKept = (id: string, version: number) =>
     new NotFoundError(`version ${version} of "${id}" does not exist or is no longer kept`);
@@ -131,30 +135,56 @@ export const createVersionOperations = ({
       checkId(id);
       requirePrecondition(c, p);
       const retention = c.config.history;
-      return writer.write(
+      const key = { tenant, collection: name, id };
+      /** The content restored, as a PUT of it would send it; read again only on a conflict. */
+      let restored: JsonObject | undefined;
+      const content = async (): Promise<JsonObject | undefined> => {
+        if (restored) return restored;
+        const { entry } = await store.snapshot(key, { version });
+        if (entry && !entry.deleted) restored = entry.body;
+        return restored;
+      };
+      return recorded(
+        () =>
+          writer.write(
+            {
+              key: { tenant, collection: name, id },
+              operation: 'restore',
+              retention,
+              unique: c.config.unique,
+              condition: writeCondition(p),
+              preconditions: p,
+              readVersion: version,
+              bodyFor: (current, entry) => {
+                if (!current || !entry || !isKept(entry, current.version, retention, now())) {
+                  throw notKept(id, version);
+                }
+                if (entry.deleted) {
+                  throw new NothingToRestoreError(
+                    `version ${version} of "${id}" is its deletion; restore a version with content`,
+                    version,
+                  );
+                }
+                // The restored content must satisfy the collection's schema as it is now.
+                restored = storedBody(c, entry.body);
+                return restored;
+              },
+            },
+            options,
+          ),
         {
-          key: { tenant, collection: name, id },
-          operation: 'restore',
-          retention,
-          unique: c.config.unique,
-          condition: writeCondition(p),
-          preconditions: p,
-          readVersion: version,
-          bodyFor: (current, entry) => {
-            if (!current || !entry || !isKept(entry, current.version, retention, now())) {
-              throw notKept(id, version);
-            }
-            if (entry.deleted) {
-              throw new NothingToRestoreError(
-                `version ${version} of "${id}" is its deletion; restore a version with content`,
-                version,
-              );
-            }
-            // The restored content must satisfy the collection's schema as it is now.
-            return storedBody(c, entry.body);
+          tenant,
+          collection: name,
+          documentId: id,
+          // Resolving it as `ours` writes the restored content over the current version.
+          proposal: async () => {
+            const body = await content().catch(() => undefined);
+            return body ? { method: 'PUT', contentType: 'application/json', body } : undefined;
           },
         },
+        p,
         options,
+        () => restored ?? null,
       );
     },
   };

@@ -71,10 +71,58 @@ describe('recording conflicts', () => {
       baseVersion: 1,
       currentVersion: 2,
       proposal: { method: 'PUT', contentType: 'application/json', body: { status: 'cancelled' } },
-      paths: [],
+      // Both changed the status since version 1: what a merge would clash on.
+      paths: [{ path: '/status', base: 'new', theirs: 'paid', ours: 'cancelled' }],
       keyId: expect.any(String),
       resolution: null,
     });
+  });
+
+  it('lists no paths when the stale write and the versions since its base changed different ones', async () => {
+    const id = freshId();
+    await call('PUT', `/v1/items/${id}`, {
+      body: { a: 1, b: 1 },
+      headers: { 'if-none-match': '*' },
+    });
+    await call('PATCH', `/v1/items/${id}`, {
+      raw: JSON.stringify({ a: 2 }),
+      headers: { ...MERGE, 'if-match': '"1"' },
+    });
+    const refused = await call('PATCH', `/v1/items/${id}`, {
+      raw: JSON.stringify({ b: 2 }),
+      headers: { ...MERGE, 'if-match': '"1"' },
+    });
+    expect(refused.status).toBe(409);
+    const conflict = await call('GET', `/v1/conflicts/${refused.body.conflict.id}`);
+    expect(conflict.body).toMatchObject({ baseVersion: 1, currentVersion: 2, paths: [] });
+  });
+
+  it('records a stale restore, whose resolution as ours writes the restored content', async () => {
+    const id = freshId();
+    await call('PUT', `/v1/items/${id}`, { body: { s: 'one' }, headers: { 'if-none-match': '*' } });
+    await call('PUT', `/v1/items/${id}`, { body: { s: 'two' }, headers: { 'if-match': '"1"' } });
+    await call('PUT', `/v1/items/${id}`, { body: { s: 'three' }, headers: { 'if-match': '"2"' } });
+    const refused = await call('POST', `/v1/items/${id}/versions/1/restore`, {
+      headers: { 'if-match': '"2"' },
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body.type).toBe(problemType('version-mismatch'));
+    const conflictId = refused.body.conflict.id as string;
+    const conflict = await call('GET', `/v1/conflicts/${conflictId}`);
+    expect(conflict.body).toMatchObject({
+      documentId: id,
+      reason: 'version-mismatch',
+      baseVersion: 2,
+      currentVersion: 3,
+      proposal: { method: 'PUT', contentType: 'application/json', body: { s: 'one' } },
+      paths: [{ path: '/s', base: 'two', theirs: 'three', ours: 'one' }],
+    });
+    const resolved = await call('POST', `/v1/conflicts/${conflictId}/resolution`, {
+      body: { strategy: 'ours' },
+      headers: { 'if-match': '"3"' },
+    });
+    expect(resolved.status).toBe(200);
+    expect((await call('GET', `/v1/items/${id}`)).body).toEqual({ id, version: 4, s: 'one' });
   });
 
   it('keeps the record with status, collection, document id and an expiry for the stream', async () => {
