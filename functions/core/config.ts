@@ -13,6 +13,13 @@ export interface HistoryRetention {
   readonly keepVersions: number;
   /** Versions written within this many days. */
   readonly keepDays: number;
+  /**
+   * Days a deleted document's tombstone is kept; absent: for ever. Once a
+   * tombstone may expire, a new document's first version is the time of its
+   * creation in milliseconds instead of 1, so that versions still never go
+   * back when an id is used again after its tombstone is gone.
+   */
+  readonly tombstoneDays?: number;
 }
 
 export const DEFAULT_HISTORY: HistoryRetention = { keepVersions: 100, keepDays: 90 };
@@ -153,11 +160,15 @@ const parseHistory = (raw: unknown, where: string): HistoryRetention => {
   if (raw === undefined) return DEFAULT_HISTORY;
   if (!isPlainObject(raw)) throw new ConfigError(`${where}.history must be an object`);
   for (const key of Object.keys(raw)) {
-    if (key !== 'keepVersions' && key !== 'keepDays') {
+    if (key !== 'keepVersions' && key !== 'keepDays' && key !== 'tombstoneDays') {
       throw new ConfigError(`${where}.history has unknown key "${key}"`);
     }
   }
-  const { keepVersions = DEFAULT_HISTORY.keepVersions, keepDays = DEFAULT_HISTORY.keepDays } = raw;
+  const {
+    keepVersions = DEFAULT_HISTORY.keepVersions,
+    keepDays = DEFAULT_HISTORY.keepDays,
+    tombstoneDays,
+  } = raw;
   if (!positiveInteger(keepVersions, MAX_KEEP_VERSIONS)) {
     throw new ConfigError(
       `${where}.history.keepVersions must be an integer from 1 to ${MAX_KEEP_VERSIONS}`,
@@ -168,7 +179,12 @@ const parseHistory = (raw: unknown, where: string): HistoryRetention => {
       `${where}.history.keepDays must be an integer from 1 to ${MAX_KEEP_DAYS}`,
     );
   }
-  return { keepVersions, keepDays };
+  if (tombstoneDays !== undefined && !positiveInteger(tombstoneDays, MAX_KEEP_DAYS)) {
+    throw new ConfigError(
+      `${where}.history.tombstoneDays must be an integer from 1 to ${MAX_KEEP_DAYS}`,
+    );
+  }
+  return { keepVersions, keepDays, ...(tombstoneDays !== undefined ? { tombstoneDays } : {}) };
 };
 
 /** Rule paths: JSON Pointers of object members, not into arrays, never `/id` or `/version`. */

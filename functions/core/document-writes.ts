@@ -27,7 +27,7 @@ import {
   UniqueViolationError,
   VersionMismatchError,
 } from './errors';
-import { type HistoryEntry, historyParts, type Operation } from './history';
+import { type HistoryEntry, historyParts, lifecycleOf, type Operation } from './history';
 import {
   commitOrReplay,
   hashIdempotencyKey,
@@ -56,6 +56,7 @@ import {
   type PlanPart,
   PlanRefusedError,
   type WritePlan,
+  writtenVersion,
 } from './write-plan';
 
 export type { Operation };
@@ -302,9 +303,17 @@ export const createDocumentWriter = ({
         const created = base ? !isLive(base.item) : expectedVersion === null;
         const before = base?.item && !base.item.deleted ? base.item.body : undefined;
         const at = now();
+        const document: DocumentPart = {
+          kind: 'document',
+          key,
+          body,
+          condition: { ...active, expectedVersion },
+          at: new Date(at).toISOString(),
+          ...lifecycleOf(write.retention, at, body === null),
+        };
         const stored: StoredItem = {
           id: key.id,
-          version: (expectedVersion ?? 0) + 1,
+          version: writtenVersion(document),
           deleted: body === null,
           body: body ?? {},
           updatedAt: new Date(at).toISOString(),
@@ -313,13 +322,6 @@ export const createDocumentWriter = ({
           ...(base?.item?.fencing !== undefined ? { fencing: base.item.fencing } : {}),
         };
         const written = viewOf(stored);
-        const document: DocumentPart = {
-          kind: 'document',
-          key,
-          body,
-          condition: { ...active, expectedVersion },
-          at: new Date(at).toISOString(),
-        };
         const parts: PlanPart[] = [
           document,
           // A PUT that makes the document (If-None-Match: *, an upsert) is its create.

@@ -13,7 +13,7 @@
 import type { HistoryRetention } from './config';
 import { BadRequestError } from './errors';
 import type { JsonObject } from './items-model';
-import type { DocumentPart, PlanPart } from './write-plan';
+import { type DocumentPart, type PlanPart, writtenVersion } from './write-plan';
 
 export type Operation = 'create' | 'replace' | 'patch' | 'delete' | 'restore';
 
@@ -45,7 +45,7 @@ export const historyParts = (
   retention: HistoryRetention,
   keyId: string | undefined,
 ): PlanPart[] => {
-  const version = (write.condition.expectedVersion ?? 0) + 1;
+  const version = writtenVersion(write);
   const entry: HistoryEntry = {
     version,
     operation,
@@ -55,12 +55,31 @@ export const historyParts = (
     body: write.body ?? {},
     expiresAt: Math.floor(Date.parse(write.at) / 1000) + retention.keepDays * DAY_SECONDS,
   };
-  const dropped = version - retention.keepVersions;
+  // A document's first version keeps nothing older (it may start above 1).
+  const dropped = write.condition.expectedVersion === null ? 0 : version - retention.keepVersions;
   return [
     { kind: 'history', key: write.key, entry },
     ...(dropped >= 1 ? [{ kind: 'history-drop' as const, key: write.key, version: dropped }] : []),
   ];
 };
+
+/**
+ * What a document part needs from retention: where a document with no
+ * record starts, and when its tombstone expires, once tombstones expire.
+ */
+export const lifecycleOf = (
+  retention: HistoryRetention,
+  atMs: number,
+  deleting: boolean,
+): { firstVersion?: number; expiresAt?: number } =>
+  retention.tombstoneDays === undefined
+    ? {}
+    : {
+        firstVersion: atMs,
+        ...(deleting
+          ? { expiresAt: Math.floor(atMs / 1000) + retention.tombstoneDays * DAY_SECONDS }
+          : {}),
+      };
 
 /** The oldest version keepVersions still keeps, for a document at `current`. */
 export const oldestKept = (current: number, retention: HistoryRetention): number =>

@@ -15,7 +15,7 @@ import {
   type ValidationIssue,
   VersionMismatchError,
 } from './errors';
-import { historyParts } from './history';
+import { historyParts, lifecycleOf } from './history';
 import { type JsonObject, type StoredItem, viewOf, type WriteCondition } from './items-model';
 import { patchedBody } from './patched-body';
 import { explainCondition } from './preconditions';
@@ -23,7 +23,7 @@ import { MAX_STORED_RESULT_BYTES } from './transaction-limits';
 import type { OperationOutcome, OperationResult } from './transaction-model';
 import type { PreparedOperation } from './transaction-operations';
 import { uniqueParts } from './unique';
-import type { DocumentPart, PlanPart } from './write-plan';
+import { type DocumentPart, type PlanPart, writtenVersion } from './write-plan';
 
 export type BuiltOperation =
   /** `parts[0]` is the part whose refusal explains the operation. */
@@ -158,14 +158,15 @@ export const buildOperation = (
   }
   const created = base ? !isLive(base.item) : expectedVersion === null;
   const time = new Date(at).toISOString();
-  const version = (expectedVersion ?? 0) + 1;
   const document: DocumentPart = {
     kind: 'document',
     key: p.key,
     body,
     condition: { ...condition, expectedVersion },
     at: time,
+    ...lifecycleOf(p.collection.config.history, at, body === null),
   };
+  const version = writtenVersion(document);
   // A replace that makes the document is its create, as for a single PUT.
   const makes = p.op === 'replace' && created;
   const history = historyParts(

@@ -28,7 +28,17 @@ export interface DocumentPart {
   readonly condition: WriteCondition & { readonly expectedVersion: number | null };
   /** ISO time of the write. */
   readonly at: string;
+  /** The version a document that has no record starts at; 1 when absent. */
+  readonly firstVersion?: number;
+  /** A tombstone's expiry (epoch seconds), when tombstones expire. */
+  readonly expiresAt?: number;
 }
+
+/** The version a document part writes. */
+export const writtenVersion = (part: DocumentPart): number =>
+  part.condition.expectedVersion === null
+    ? (part.firstVersion ?? 1)
+    : part.condition.expectedVersion + 1;
 
 export type LeaseChange =
   | {

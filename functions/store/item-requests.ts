@@ -7,7 +7,7 @@
 import type { GetCommandInput, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { bodyText } from '../core/documents';
 import type { ItemKey, WriteCondition } from '../core/items-model';
-import type { DocumentPart, LeasePart } from '../core/write-plan';
+import { type DocumentPart, type LeasePart, writtenVersion } from '../core/write-plan';
 import { collectionPartition, ITEM_SORT_PREFIX, itemSortKey, TABLE_KEYS } from './keys';
 import type { UpdateAction } from './transact-items';
 
@@ -116,11 +116,16 @@ export const documentUpdate = (tableName: string, part: DocumentPart): UpdateAct
   if (!expression) throw new Error('a document write must pin the version it replaces');
   const set = ['#id = :id', '#state = :state', '#version = :version', '#updatedAt = :now'];
   if (body) set.push('#body = :body');
+  // A tombstone that expires carries its TTL; a document written over it must
+  // not, whatever the collection's setting is now.
+  const expires = !body && part.expiresAt !== undefined;
+  if (expires) set.push('#expiresAt = :expiresAt');
+  const remove = body ? ['#expiresAt'] : ['#body', '#leaseId', '#leaseExpiresAt'];
   return {
     TableName: tableName,
     Key: itemKey(key),
     // A tombstone ends any lease; the fencing token stays, so it keeps growing.
-    UpdateExpression: `SET ${set.join(', ')}${body ? '' : ' REMOVE #body, #leaseId, #leaseExpiresAt'}`,
+    UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
     ConditionExpression: expression,
     ExpressionAttributeNames: {
       ...NAMES,
@@ -134,13 +139,15 @@ export const documentUpdate = (tableName: string, part: DocumentPart): UpdateAct
       '#id': ITEM_ATTRIBUTES.id,
       '#updatedAt': ITEM_ATTRIBUTES.updatedAt,
       '#body': ITEM_ATTRIBUTES.body,
+      ...(body || expires ? { '#expiresAt': TABLE_KEYS.ttlAttribute } : {}),
     },
     ExpressionAttributeValues: {
       ...values,
       ':id': key.id,
       ':state': body ? LIVE : DELETED,
-      ':version': (condition.expectedVersion ?? 0) + 1,
+      ':version': writtenVersion(part),
       ':now': at,
+      ...(expires ? { ':expiresAt': part.expiresAt } : {}),
       ...(body ? { ':body': bodyText(body) } : {}),
     },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

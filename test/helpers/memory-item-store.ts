@@ -27,6 +27,7 @@ import {
   PlanRefusedError,
   type UniqueGuard,
   type WritePlan,
+  writtenVersion,
 } from '../../functions/core/write-plan';
 import { createMemoryConflictStore, type MemoryConflictStore } from './memory-conflict-store';
 import { createMemoryStagedStore, type MemoryStagedStore } from './memory-staged-store';
@@ -117,11 +118,16 @@ export const createMemoryItemStore = (
   const current = (key: ItemKey) => items.get(keyOf(key))?.item;
   const recordKey = (tenant: string, keyHash: string) => JSON.stringify([tenant, keyHash]);
 
-  const writeDocument = (key: ItemKey, body: JsonObject | null, updatedAt: string) => {
+  const writeDocument = (
+    key: ItemKey,
+    body: JsonObject | null,
+    updatedAt: string,
+    version = (current(key)?.version ?? 0) + 1,
+  ) => {
     const before = current(key);
     const item: StoredItem = {
       id: key.id,
-      version: (before?.version ?? 0) + 1,
+      version,
       deleted: body === null,
       body: body === null ? {} : clone(body),
       updatedAt,
@@ -186,7 +192,8 @@ export const createMemoryItemStore = (
     }
   };
 
-  const applyDocument = (part: DocumentPart) => writeDocument(part.key, part.body, part.at);
+  const applyDocument = (part: DocumentPart) =>
+    writeDocument(part.key, part.body, part.at, writtenVersion(part));
 
   const applyLease = ({ key, change }: LeasePart): StoredItem => {
     const before = current(key);

@@ -18,7 +18,8 @@ const buildWrite = (
   key: ItemKey,
   body: JsonObject | null,
   condition: WriteCondition & { expectedVersion: number | null },
-) => documentUpdate(TABLE, { kind: 'document', key, body, condition, at: NOW });
+  lifecycle: { firstVersion?: number; expiresAt?: number } = {},
+) => documentUpdate(TABLE, { kind: 'document', key, body, condition, at: NOW, ...lifecycle });
 
 const write = (
   condition: WriteCondition & { expectedVersion: number | null },
@@ -113,8 +114,9 @@ describe('documentUpdate', () => {
     expect(input).toEqual({
       TableName: TABLE,
       Key: { pk: 'T#acme#C#notes', sk: 'I#n1' },
+      // A live document never carries a TTL, even over a tombstone that had one.
       UpdateExpression:
-        'SET #id = :id, #state = :state, #version = :version, #updatedAt = :now, #body = :body',
+        'SET #id = :id, #state = :state, #version = :version, #updatedAt = :now, #body = :body REMOVE #expiresAt',
       ConditionExpression: '#state = :live AND #version IN (:in0, :in1) AND #version = :expected',
       ExpressionAttributeNames: {
         '#version': 'version',
@@ -122,6 +124,7 @@ describe('documentUpdate', () => {
         '#id': 'id',
         '#updatedAt': 'updatedAt',
         '#body': 'body',
+        '#expiresAt': 'expiresAt',
       },
       ExpressionAttributeValues: {
         ':live': 'live',
@@ -188,6 +191,31 @@ describe('documentUpdate', () => {
     expect(input.ExpressionAttributeNames?.['#body']).toBe('body');
   });
 
+  it('writes an expiring tombstone with its TTL, and a first version where the part says', () => {
+    const input = buildWrite(
+      KEY,
+      null,
+      { mustExist: true, expectedVersion: 4 },
+      { expiresAt: 1_800_000_000 },
+    );
+    expect(input.UpdateExpression).toBe(
+      'SET #id = :id, #state = :state, #version = :version, #updatedAt = :now, #expiresAt = :expiresAt REMOVE #body, #leaseId, #leaseExpiresAt',
+    );
+    expect(input.ExpressionAttributeValues?.[':expiresAt']).toBe(1_800_000_000);
+    expect(input.ExpressionAttributeNames?.['#expiresAt']).toBe('expiresAt');
+    const created = buildWrite(
+      KEY,
+      { a: 1 },
+      { expectedVersion: null },
+      { firstVersion: 1_763_900_000_000 },
+    );
+    expect(created.ExpressionAttributeValues?.[':version']).toBe(1_763_900_000_000);
+    expect(
+      buildWrite(KEY, { a: 1 }, { expectedVersion: 7 }, { firstVersion: 5 })
+        .ExpressionAttributeValues?.[':version'],
+    ).toBe(8);
+  });
+
   it('asks for the old item on a failed condition', () => {
     for (const condition of [
       { expectedVersion: null },
@@ -216,7 +244,7 @@ describe('documentUpdate', () => {
       expect(text).not.toContain(part);
     }
     expect(Object.values(input.ExpressionAttributeNames ?? {}).sort()).toEqual(
-      ['body', 'id', 'state', 'updatedAt', 'version'].sort(),
+      ['body', 'expiresAt', 'id', 'state', 'updatedAt', 'version'].sort(),
     );
     expect(input.ExpressionAttributeValues?.[':id']).toBe(hostile.id);
     expect(input.ExpressionAttributeValues?.[':body']).toBe(JSON.stringify(body));
