@@ -68,16 +68,32 @@ export const createDocumentTurns = ({
       idle--;
     }
   };
+  const queueOf = (name: string): Queue => {
+    let queue = queues.get(name);
+    if (!queue) {
+      queue = { tail: Promise.resolve(), members: 0, latest: undefined, entries: new Map() };
+      queues.set(name, queue);
+    }
+    return queue;
+  };
+  const record = (q: Queue, item: StoredItem | undefined, entry: HistoryEntry | undefined) => {
+    if (item && (!q.latest || item.version > q.latest.version)) q.latest = item;
+    if (entry) {
+      q.entries.set(entry.version, entry);
+      if (q.entries.size > entries) q.entries.delete(Math.min(...q.entries.keys()));
+    }
+  };
+  /** Marks an idle document as the most recently left: last in the map's order. */
+  const touch = (name: string, q: Queue) => {
+    queues.delete(name);
+    queues.set(name, q);
+    forget();
+  };
   return {
     /** Waits until the writers of this document that came before have left. */
     async enter(key: ItemKey): Promise<DocumentTurn> {
       const name = keyOf(key);
-      let queue = queues.get(name);
-      if (!queue) {
-        queue = { tail: Promise.resolve(), members: 0, latest: undefined, entries: new Map() };
-        queues.set(name, queue);
-      }
-      const q = queue;
+      const q = queueOf(name);
       q.members++;
       const before = q.tail;
       let open: () => void = () => {};
@@ -91,27 +107,25 @@ export const createDocumentTurns = ({
           q.latest && !q.latest.deleted && q.latest.version > version ? q.latest : undefined,
         latest: () => q.latest,
         entry: (version) => q.entries.get(version),
-        saw(item, entry) {
-          if (item && (!q.latest || item.version > q.latest.version)) q.latest = item;
-          if (entry) {
-            q.entries.set(entry.version, entry);
-            if (q.entries.size > entries) {
-              q.entries.delete(Math.min(...q.entries.keys()));
-            }
-          }
-        },
+        saw: (item, entry) => record(q, item, entry),
         leave() {
           if (left) return;
           left = true;
-          if (--q.members === 0) {
-            // Most recently left last in the map's order.
-            queues.delete(name);
-            queues.set(name, q);
-            forget();
-          }
+          if (--q.members === 0) touch(name, q);
           open();
         },
       };
+    },
+    /** Remembers a version written without a turn (where stale writes are refused). */
+    remember(key: ItemKey, item: StoredItem, entry: HistoryEntry | undefined): void {
+      const name = keyOf(key);
+      const q = queueOf(name);
+      record(q, item, entry);
+      if (q.members === 0) touch(name, q);
+    },
+    /** The history entry of a version this process wrote recently, if still known. */
+    entry(key: ItemKey, version: number): HistoryEntry | undefined {
+      return queues.get(keyOf(key))?.entries.get(version);
     },
     /** Documents with writers holding or waiting for a turn, or remembered (for tests). */
     get size(): number {

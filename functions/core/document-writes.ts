@@ -351,7 +351,9 @@ export const createDocumentWriter = ({
         try {
           const committed = await commitOrReplay(store, plan, idem);
           if (committed.kind === 'replayed') return replayed(committed.result);
-          turn?.saw(stored, historyEntryOf(plan));
+          // Known here from now on: the base of a later stale write, read or not.
+          if (turn) turn.saw(stored, historyEntryOf(plan));
+          else turns.remember(key, stored, historyEntryOf(plan));
           return { item: written, created, ...(report ? { report } : {}) };
         } catch (error) {
           // The idempotency record was judged first (commitOrReplay); then the document.
@@ -416,6 +418,10 @@ export const createDocumentWriter = ({
       turn?.leave();
     }
   },
+
+  /** The history entry of a version this process wrote recently, if still known. */
+  knownEntry: (key: ItemKey, version: number): HistoryEntry | undefined =>
+    turns.entry(key, version),
 });
 
 export type DocumentWriter = ReturnType<typeof createDocumentWriter>;

@@ -220,6 +220,9 @@ export const viewOf = (item: StoredItem): ItemView => {
   return view;
 };
 
+/** The stored record a view was made of. */
+export const storedOf = (view: ItemView): StoredItem | undefined => sources.get(view);
+
 /** An array index as a property key: objects list these first, whatever their order. */
 const INDEX_KEY = /^(?:0|[1-9]\d{0,9})$/;
 /** JSON.stringify writes index keys first, so the first key tells whether a body has any. */

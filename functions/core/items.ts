@@ -37,6 +37,7 @@ import {
   type JsonObject,
   type JsonValue,
   type StoredItem,
+  storedOf,
   viewOf,
 } from './items-model';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
@@ -124,7 +125,14 @@ export const createItemService = ({
     if (!applyTo || named === undefined || !(error instanceof VersionMismatchError)) return;
     if (error instanceof MergeClashError || named >= error.current.version) return;
     try {
-      const { item, entry } = await store.snapshot(key, { version: named });
+      // The refusal brought the current version; the base is known here if
+      // this process wrote it (often: a client re-applies on what it wrote last).
+      const known = writer.knownEntry(key, named);
+      const current = storedOf(error.current);
+      const { item, entry } =
+        known && current
+          ? { item: current, entry: known }
+          : await store.snapshot(key, { version: named });
       if (!item || item.version !== error.current.version || !entry || entry.deleted) return;
       const base = { id: key.id, version: named, deleted: false, body: entry.body, updatedAt: '' };
       const ours = applyTo(base);

@@ -28,7 +28,10 @@ beforeAll(async () => {
   const keys = createDynamoApiKeyStore({ client, tableName });
   const store = createDynamoItemStore({ client, tableName });
   const config = parseConfig({
-    collections: [{ name: 'ruled', conflictPolicy: 'merge', fields: { '/n': 'counter' } }],
+    collections: [
+      { name: 'ruled', conflictPolicy: 'merge', fields: { '/n': 'counter' } },
+      { name: 'strict' },
+    ],
   });
   const { key } = await createApiKey(keys, {
     tenant: 'fleet',
@@ -88,5 +91,28 @@ describe('stale counter merges through three instances', () => {
     expect(versions).toEqual(Array.from({ length: ok.length }, (_, i) => i + 2));
     const final = await send(url(0), 'GET', `/v1/ruled/${id}`, { headers: auth });
     expect(final.body).toMatchObject({ n: ok.length, version: 1 + ok.length });
+  });
+
+  it('record the clashing paths of a stale write whose base another instance wrote', async () => {
+    const id = freshId();
+    const at = (i: number) => servers[i]?.url ?? '';
+    await send(at(0), 'PUT', `/v1/strict/${id}`, {
+      body: { a: 1, b: 1 },
+      headers: { ...auth, 'if-none-match': '*' },
+    });
+    await send(at(0), 'PUT', `/v1/strict/${id}`, {
+      body: { a: 2, b: 1 },
+      headers: { ...auth, 'if-match': '"1"' },
+    });
+    // This instance wrote neither version: it reads the base to tell the paths.
+    const refused = await send(at(1), 'PUT', `/v1/strict/${id}`, {
+      body: { a: 3, b: 1 },
+      headers: { ...auth, 'if-match': '"1"' },
+    });
+    expect(refused.status).toBe(409);
+    const conflict = await send(at(2), 'GET', `/v1/conflicts/${refused.body.conflict.id}`, {
+      headers: auth,
+    });
+    expect(conflict.body.paths).toEqual([{ path: '/a', base: 1, theirs: 2, ours: 3 }]);
   });
 });
