@@ -30,6 +30,13 @@ export interface DynamoItemStoreOptions {
 const MAX_QUERIES_PER_PAGE = 4;
 
 /**
+ * DynamoDB applies a Query's Limit before its filter drops tombstones, so a
+ * page asks for a quarter more (and a few) than it shows: with fewer
+ * tombstones than that among its documents, a page is one Query.
+ */
+export const overFetch = (want: number): number => want + Math.ceil(want / 4) + 4;
+
+/**
  * Cursors name the last id seen and nothing else: the partition (and so the
  * tenant) always comes from the request, never from the client's cursor.
  */
@@ -114,9 +121,17 @@ export const createDynamoItemStore = ({
       let after = cursor === undefined ? undefined : decodeCursor(cursor);
       const items: StoredItem[] = [];
       for (let query = 0; query < MAX_QUERIES_PER_PAGE && items.length < limit; query++) {
-        const input = buildListItems(tableName, tenant, collection, limit - items.length, after);
+        const want = limit - items.length;
+        const input = buildListItems(tableName, tenant, collection, overFetch(want), after);
         const page = await translateFailures(() => client.send(new QueryCommand(input)));
-        items.push(...(page.Items ?? []).map(toStoredItem));
+        const found = (page.Items ?? []).map(toStoredItem);
+        if (found.length > want) {
+          // More than the page holds: it ends at the last document it shows.
+          items.push(...found.slice(0, want));
+          after = items.at(-1)?.id;
+          break;
+        }
+        items.push(...found);
         const last = page.LastEvaluatedKey?.[TABLE_KEYS.sortKey];
         after = typeof last === 'string' ? idFromSortKey(last) : undefined;
         if (after === undefined) break;

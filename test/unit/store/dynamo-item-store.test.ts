@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../../functions/core/errors';
-import { createDynamoItemStore } from '../../../functions/store/dynamo-item-store';
+import { createDynamoItemStore, overFetch } from '../../../functions/store/dynamo-item-store';
 
 type Answer = Record<string, unknown>;
 
@@ -97,9 +97,25 @@ describe('DynamoItemStore cursors', () => {
     const page = await store.list('acme', 'notes', { limit: 3 });
     expect(page.items.map((i) => i.id)).toEqual(['a', 'd', 'e']);
     expect(page.cursor).toBe(cursorAfter('e'));
-    expect(sent.map((s) => s.input.Limit)).toEqual([3, 2]);
+    expect(sent.map((s) => s.input.Limit)).toEqual([overFetch(3), overFetch(2)]);
     expect(sent[0]?.input).not.toHaveProperty('ExclusiveStartKey');
     expect(sent[1]?.input.ExclusiveStartKey).toEqual({ pk: 'T#acme#C#notes', sk: 'I#c' });
+  });
+
+  it('asks for more than the page shows, and ends a fuller answer at its last document', async () => {
+    const { store, sent } = storeWith([
+      {
+        Items: ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => record(id)),
+        LastEvaluatedKey: { pk: 'T#acme#C#notes', sk: 'I#k' },
+      },
+    ]);
+    const page = await store.list('acme', 'notes', { limit: 4 });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.input.Limit).toBe(overFetch(4));
+    expect(page.items.map((i) => i.id)).toEqual(['a', 'b', 'c', 'd']);
+    // Not the answer's last evaluated key: e and f come on the next page.
+    expect(page.cursor).toBe(cursorAfter('d'));
+    expect(overFetch(10)).toBe(17);
   });
 
   it('has no cursor on the last page', async () => {
