@@ -59,7 +59,7 @@ export const runOverheadBench = async (
   const keys = createDynamoApiKeyStore({ client, tableName });
   const store = createDynamoItemStore({ client, tableName });
   const config = parseConfig({ collections: [{ name: 'items' }] });
-  const { key } = await createApiKey(keys, {
+  const { key, record } = await createApiKey(keys, {
     tenant: 'bench',
     scopes: ['read', 'write'],
     quota: 1_000_000,
@@ -108,11 +108,13 @@ export const runOverheadBench = async (
   /**
    * The handler's PUT If-Match and GET of a document with this body, each
    * timed against the same DynamoDB request sent straight through the SDK:
-   * for the replace, one TransactWriteItems of the document's update, its
-   * history entry and, past the retention window, the deletion of the entry
-   * that falls out of it (the actions the handler sends), built from the
-   * document as a hand-written call would be, JSON text included; for the
-   * read, one strongly consistent GetItem.
+   * for the replace, one TransactWriteItems of the document's update (on
+   * the same conditions: live, at the named version, not leased to another
+   * client), its history entry (the same attributes, the writing key's id
+   * and the retention TTL included) and, past the retention window, the
+   * deletion of the entry that falls out of it (the actions the handler
+   * sends), built from the document as a hand-written call would be, JSON
+   * text included; for the read, one strongly consistent GetItem.
    */
   const compare = async (body: Record<string, unknown>) => {
     const handlerId = `lat-${randomUUID().slice(0, 8)}`;
@@ -122,7 +124,8 @@ export const runOverheadBench = async (
     }
     const raw = { tenant: 'bench', collection: 'items', id: rawId };
     const rawPut = (version: number) => {
-      const at = new Date().toISOString();
+      const nowMs = Date.now();
+      const at = new Date(nowMs).toISOString();
       const text = JSON.stringify(body);
       return new TransactWriteCommand({
         TransactItems: [
@@ -132,13 +135,16 @@ export const runOverheadBench = async (
               Key: itemKey(raw),
               UpdateExpression:
                 'SET #id = :id, #state = :state, #version = :version, #updatedAt = :now, #body = :body',
-              ConditionExpression: '#state = :state AND #version = :expected',
+              // Like every write, it respects a lease another client holds.
+              ConditionExpression:
+                '#state = :state AND #version = :expected AND (attribute_not_exists(#leaseExpiresAt) OR #leaseExpiresAt <= :nowMs)',
               ExpressionAttributeNames: {
                 '#id': ITEM_ATTRIBUTES.id,
                 '#state': ITEM_ATTRIBUTES.state,
                 '#version': ITEM_ATTRIBUTES.version,
                 '#updatedAt': ITEM_ATTRIBUTES.updatedAt,
                 '#body': ITEM_ATTRIBUTES.body,
+                '#leaseExpiresAt': ITEM_ATTRIBUTES.leaseExpiresAt,
               },
               ExpressionAttributeValues: {
                 ':id': rawId,
@@ -146,6 +152,7 @@ export const runOverheadBench = async (
                 ':version': version + 1,
                 ':expected': version,
                 ':now': at,
+                ':nowMs': nowMs,
                 ':body': text,
               },
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -159,9 +166,11 @@ export const runOverheadBench = async (
                 [HISTORY_ATTRIBUTES.version]: version + 1,
                 [HISTORY_ATTRIBUTES.operation]: 'replace',
                 [HISTORY_ATTRIBUTES.time]: at,
+                [HISTORY_ATTRIBUTES.keyId]: record.keyId,
                 [HISTORY_ATTRIBUTES.deleted]: false,
                 [HISTORY_ATTRIBUTES.body]: text,
-                [TABLE_KEYS.ttlAttribute]: Math.floor(Date.now() / 1000) + 86_400,
+                [TABLE_KEYS.ttlAttribute]:
+                  Math.floor(nowMs / 1000) + DEFAULT_HISTORY.keepDays * 86_400,
               },
               ConditionExpression: 'attribute_not_exists(#pk)',
               ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
@@ -226,11 +235,12 @@ export const runOverheadBench = async (
     `Medians of ${iterations} runs of each, after ${WARM_UP} of warm-up, interleaved in ABBA order`,
     "(each side follows a write as often as a read). The raw side makes the handler's own",
     'DynamoDB request from the document, as a hand-written SDK call would: for the replace, the',
-    'TransactWriteItems of the document update, its history entry and, past the 100 versions',
-    "history keeps, the deletion of the oldest entry (the document's JSON text made inside the",
-    'clock); for the read, a consistent GetItem. The handler adds admission, routing, parsing and',
-    'checking the body, and making the answer; its API Gateway event is built before the clock',
-    "starts, as Lambda's is.",
+    'TransactWriteItems of the document update (on the same conditions: live, at the named',
+    "version, not leased to another client), its history entry (the writing key's id included)",
+    'and, past the 100 versions history keeps, the deletion of the oldest entry (the',
+    "document's JSON text made inside the clock); for the read, a consistent GetItem.",
+    'The handler adds admission, routing, parsing and checking the body, and making the answer;',
+    "its API Gateway event is built before the clock starts, as Lambda's is.",
     `Handler requests that waited for an admission call: ${waited} of ${requests}.`,
     '',
     '| operation | handler p50 (ms) | raw SDK p50 (ms) | ratio |',

@@ -14,7 +14,7 @@
  * moves `tat` to `max(tat, now) + n × interval`, and is allowed while that is
  * at most `now + tolerance + interval`.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 export type Scope = 'read' | 'write';
 export const SCOPES: readonly Scope[] = ['read', 'write'];
@@ -128,8 +128,7 @@ export interface Principal {
 export const generateApiKey = (): string => `ck_${randomBytes(32).toString('base64url')}`;
 
 /** SHA-256 of a presented key. Keys are high-entropy, so no salt or slow hash is needed. */
-export const hashApiKey = (key: string): string =>
-  createHash('sha256').update(key, 'utf8').digest('hex');
+export const hashApiKey = (key: string): string => hash('sha256', key, 'hex');
 
 export const keyIdOf = (hash: string): string => hash.slice(0, 16);
 

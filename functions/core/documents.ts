@@ -57,11 +57,41 @@ const pointerOf = (visit: Visit): string => {
 };
 
 /**
- * Problems with any parsed JSON value (depth, non-finite numbers), as JSON
- * Pointers. Every request body goes through it, so the walk allocates one
- * small record per node and spells pointers only for the nodes at fault.
+ * Whether a value has no issue at all: the common case, checked without
+ * allocating anything. Recursive, but it never descends past MAX_DEPTH, so
+ * a hostile deep document cannot exhaust the stack here either.
  */
-export const findJsonIssues = (value: unknown): ValidationIssue[] => {
+const isCleanJson = (node: unknown, depth: number): boolean => {
+  if (typeof node !== 'object' || node === null) {
+    return typeof node !== 'number' || Number.isFinite(node);
+  }
+  if (depth > MAX_DEPTH) return false;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) if (!isCleanJson(node[i], depth + 1)) return false;
+    return true;
+  }
+  for (const key in node) {
+    if (
+      Object.hasOwn(node, key) &&
+      !isCleanJson((node as Record<string, unknown>)[key], depth + 1)
+    ) {
+      return false;
+    }
+  }
+  return true;
+};
+
+/**
+ * Problems with any parsed JSON value (depth, non-finite numbers), as JSON
+ * Pointers. Every request body goes through it: a clean value is confirmed
+ * by a walk that allocates nothing; only a value with an issue is walked
+ * again, one small record per node, to spell the pointers of the nodes at
+ * fault.
+ */
+export const findJsonIssues = (value: unknown): ValidationIssue[] =>
+  isCleanJson(value, 1) ? [] : describeJsonIssues(value);
+
+const describeJsonIssues = (value: unknown): ValidationIssue[] => {
   const issues: ValidationIssue[] = [];
   const stack: Visit[] = [{ value, parent: undefined, key: '', depth: 1 }];
   while (stack.length > 0 && issues.length < 20) {
@@ -92,11 +122,27 @@ export const findJsonIssues = (value: unknown): ValidationIssue[] => {
   return issues;
 };
 
+/**
+ * Parsed request values found clean. A request's value is never changed
+ * once parsed (patches and merges build new values), so one that becomes a
+ * document as it is, as a PUT or POST body does, is not walked twice.
+ */
+const cleanRequestValues = new WeakSet<object>();
+
+/** Problems with a request's parsed JSON value, as {@link findJsonIssues}; a clean one is remembered. */
+export const findRequestIssues = (value: unknown): ValidationIssue[] => {
+  const issues = findJsonIssues(value);
+  if (issues.length === 0 && typeof value === 'object' && value !== null) {
+    cleanRequestValues.add(value);
+  }
+  return issues;
+};
+
 /** Problems with a parsed JSON value as a document; empty when fine. */
-export const findDocumentIssues = (value: unknown): ValidationIssue[] =>
-  isPlainObject(value)
-    ? findJsonIssues(value)
-    : [{ pointer: '', message: 'a document must be a JSON object' }];
+export const findDocumentIssues = (value: unknown): ValidationIssue[] => {
+  if (!isPlainObject(value)) return [{ pointer: '', message: 'a document must be a JSON object' }];
+  return cleanRequestValues.has(value) ? [] : findJsonIssues(value);
+};
 
 /**
  * UTF-8 byte length of a string without allocating a buffer (a lone

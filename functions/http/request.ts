@@ -4,7 +4,7 @@
  * domain code runs.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { findJsonIssues, utf8Length } from '../core/documents';
+import { findRequestIssues, utf8Length } from '../core/documents';
 import {
   BadRequestError,
   PayloadTooLargeError,
@@ -261,7 +261,7 @@ export const jsonBody = (
   } catch (error) {
     throw new BadRequestError(`the body is not valid JSON: ${(error as Error).message}`);
   }
-  const issues = findJsonIssues(value);
+  const issues = findRequestIssues(value);
   if (issues.length > 0) throw new ValidationError('the body is not acceptable', issues);
   return { mediaType, value };
 };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   findDocumentIssues,
   findJsonIssues,
+  findRequestIssues,
   toStoredBody,
   utf8Length,
 } from '../../../functions/core/documents';
@@ -59,6 +60,32 @@ describe('findJsonIssues', () => {
   it('stops at 20 issues', () => {
     const many = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, Number.NaN]));
     expect(findJsonIssues(many)).toHaveLength(20);
+  });
+});
+
+describe('findRequestIssues', () => {
+  it('reports what findJsonIssues reports', () => {
+    const bad = { a: [1, Number.NaN], b: nestedObject(40) };
+    expect(findRequestIssues(bad)).toEqual(findJsonIssues(bad));
+    expect(findRequestIssues(nestedObject(32))).toEqual([]);
+  });
+
+  it('lets a clean request value become a document without losing any check', () => {
+    const value = { title: 't', nested: nestedObject(31) };
+    expect(findRequestIssues(value)).toEqual([]);
+    expect(toStoredBody(value)).toEqual(value);
+    // A value that never went through the request check is still checked in full.
+    expect(findDocumentIssues({ nested: nestedObject(32) })).toEqual([
+      { pointer: `/nested${'/a'.repeat(31)}`, message: 'nesting deeper than 32 levels' },
+    ]);
+  });
+
+  it('remembers nothing about a value with issues', () => {
+    const value = { n: Number.NaN };
+    expect(findRequestIssues(value)).toHaveLength(1);
+    expect(findDocumentIssues(value)).toEqual([
+      { pointer: '/n', message: 'numbers must be finite' },
+    ]);
   });
 });
 
