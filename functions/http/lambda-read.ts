@@ -1,0 +1,5 @@
+/** The Lambda entry point of the `read` function group: only its routes' handlers are bundled. */
+import { readHandlers } from './groups/read';
+import { lambdaHandler } from './lambda-runtime';
+
+export const handler = lambdaHandler(readHandlers);
