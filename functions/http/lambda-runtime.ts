@@ -1,31 +1,33 @@
 /**
- * What every Lambda function of the API shares: the table, the clients and
- * the observer, set up from the environment. Each function group has its own
- * entry (lambda-read.ts, lambda-write.ts, lambda-public.ts) that hands this
- * its group's handlers, so a group's bundle holds only its routes' code.
+ * What every Lambda function of the API shares: the configuration, the
+ * observer and the settings from the environment. Each function group has
+ * its own entry (lambda-read.ts, lambda-write.ts, lambda-public.ts) that
+ * hands this its group's handlers and stores, so a group's bundle holds only
+ * its routes' code, and the public function, which has no table access, not
+ * even the DynamoDB client.
  */
 import rawConfig from '../../concord.config.json' with { type: 'json' };
+import type { ApiKeyStore } from '../core/api-keys';
 import { parseConfig } from '../core/config';
-import { createDocumentClient } from '../store/client';
-import { createDynamoApiKeyStore } from '../store/dynamo-api-key-store';
-import { createDynamoItemStore } from '../store/dynamo-item-store';
-import { createDynamoSubscriptionStore } from '../store/dynamo-subscription-store';
-import { TABLE_NAME_ENV } from '../store/keys';
+import type { ItemStore } from '../core/items-model';
+import type { SubscriptionStore } from '../core/subscriptions';
 import { CORS_ORIGINS_ENV } from './cors';
 import { createPowertoolsObserver } from './powertools-observer';
 import { createRouteApp, type HttpHandler, type RouteHandlers } from './route-app';
 
-/** The handler of a function that serves `handlers`. */
-export const lambdaHandler = (handlers: RouteHandlers): HttpHandler => {
-  const tableName = process.env[TABLE_NAME_ENV];
-  if (!tableName) throw new Error(`${TABLE_NAME_ENV} is not set`);
-  const client = createDocumentClient();
-  return createRouteApp({
+/** The stores a function's routes use. */
+export interface FunctionStores {
+  readonly store: ItemStore;
+  readonly keys: ApiKeyStore;
+  readonly subscriptions?: SubscriptionStore;
+}
+
+/** The handler of a function that serves `handlers` over `stores`. */
+export const lambdaHandler = (handlers: RouteHandlers, stores: FunctionStores): HttpHandler =>
+  createRouteApp({
     handlers,
+    ...stores,
     config: parseConfig(rawConfig),
-    store: createDynamoItemStore({ client, tableName }),
-    keys: createDynamoApiKeyStore({ client, tableName }),
-    subscriptions: createDynamoSubscriptionStore({ client, tableName }),
     // On AWS a webhook may only go to a public https address.
     webhooks: { localMode: false },
     observer: createPowertoolsObserver(),
@@ -33,4 +35,3 @@ export const lambdaHandler = (handlers: RouteHandlers): HttpHandler => {
       ? { corsOrigins: process.env[CORS_ORIGINS_ENV].split(',') }
       : {}),
   });
-};

@@ -225,6 +225,11 @@ describe('the bundled Lambda handlers', () => {
     expect(hasInput(shipped.write, 'functions/http/openapi.ts')).toBe(false);
     expect(hasInput(shipped.write, 'functions/http/transaction-body.ts')).toBe(true);
     expect(hasInput(shipped.read, 'functions/http/docs-page.ts')).toBe(false);
+    // The public function has no table access: it carries no DynamoDB client.
+    const usesSdk = (built: Built) =>
+      built.inputs.some((input) => input.includes('node_modules/@aws-sdk/client-dynamodb/'));
+    expect(usesSdk(shipped.public)).toBe(false);
+    expect(usesSdk(shipped.read)).toBe(true);
   });
 
   it('serves the OpenAPI document without a key and refuses the API without one', async () => {
