@@ -47,7 +47,8 @@ export interface RequestRecord {
 }
 
 /** Where records go: JSON logs and metrics on Lambda, a readable line under `npm start`. */
-export type RequestObserver = (record: RequestRecord) => void;
+/** May finish asynchronously (e.g. setting itself up on its first record); the answer waits for it. */
+export type RequestObserver = (record: RequestRecord) => void | Promise<void>;
 
 type Request = middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 type Middleware = middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
@@ -99,7 +100,7 @@ export const observe = (
     const principal = principalOf(request.event);
     const conflict = conflictOf(request, status);
     const collection = request.event.pathParameters?.collection;
-    observer({
+    await observer({
       requestId: request.event.requestContext?.requestId ?? '',
       route: request.event.routeKey,
       method: request.event.requestContext?.http?.method ?? '',
