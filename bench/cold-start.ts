@@ -135,7 +135,7 @@ export const runColdStartBench = async (rounds = 20): Promise<ColdStartResult> =
       `Import time of each bundle in a fresh \`node\` process (${process.version}; Lambda runs Node 24),`,
       "one bundle per function group (each with only its group's routes, as the stack deploys them),",
       `${rounds} rounds, the variants in rotating order within each round, built with the stack's`,
-      'esbuild options (`infra/bundle-options.ts`: one minified ESM file). Wall time is what a cold',
+      'esbuild options (`infra/bundle-options.ts`: one minified ESM file per function). Wall time is what a cold',
       'start waits; CPU time (user + system) is the same work, less shaken by the other processes on',
       'a shared machine. "× SDK-only" is the median over rounds of this bundle over the SDK-only',
       'bundle of the same round. Powertools is not in these sizes: it is a file of its own beside each',
