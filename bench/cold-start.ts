@@ -10,14 +10,14 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import rawConfig from '../concord.config.json' with { type: 'json' };
-import { OBSERVER_BUNDLE } from '../functions/http/observer-bundle';
+import { parseConfig } from '../functions/core/config';
 import { TABLE_NAME_ENV } from '../functions/store/keys';
-import { GROUP_ENTRIES } from '../infra/bundle-options';
-import { buildFunctionBundle } from '../infra/function-bundle';
+import { bundleAliases, GROUP_ENTRIES, LAMBDA_BUNDLE } from '../infra/bundle-options';
 
 const run = promisify(execFile);
 
@@ -38,9 +38,35 @@ interface Sample {
   readonly cpuMs: number;
 }
 
-/** Builds `entry` as the stack does into `outdir`, for `config` (baked in instead of concord.config.json). */
-const bundle = async (entry: string, outdir: string, config?: unknown) =>
-  (await buildFunctionBundle(entry, outdir, config)).outfile;
+/** Builds `entry` as the stack does, for `config` (baked in instead of concord.config.json). */
+const bundle = async (entry: string, outfile: string, config: unknown = rawConfig) => {
+  await build({
+    alias: bundleAliases(parseConfig(config)),
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    outfile,
+    minify: LAMBDA_BUNDLE.minify,
+    sourcemap: LAMBDA_BUNDLE.sourceMap,
+    target: LAMBDA_BUNDLE.target,
+    platform: LAMBDA_BUNDLE.platform,
+    mainFields: [...LAMBDA_BUNDLE.mainFields],
+    banner: { js: LAMBDA_BUNDLE.banner },
+    logLevel: 'error',
+    plugins: [
+      {
+        name: 'config',
+        setup: (b) => {
+          b.onLoad({ filter: /concord\.config\.json$/ }, () => ({
+            contents: JSON.stringify(config),
+            loader: 'json',
+          }));
+        },
+      },
+    ],
+  });
+  return outfile;
+};
 
 /** The shipped configuration with one more collection, which declares a schema. */
 const WITH_SCHEMA = {
@@ -83,17 +109,21 @@ const percentile = (values: number[], p: number): number => {
 export const runColdStartBench = async (rounds = 20): Promise<ColdStartResult> => {
   const dir = mkdtempSync(join(tmpdir(), 'concord-cold-'));
   try {
-    const sdk = await bundle('bench/sdk-only-handler.ts', join(dir, 'sdk'));
+    const sdk = await bundle('bench/sdk-only-handler.ts', join(dir, 'sdk', 'index.mjs'));
     const groups: Variant[] = [];
     for (const [group, entry] of Object.entries(GROUP_ENTRIES)) {
       groups.push({
         name: `Concord ${group} function`,
-        file: await bundle(entry, join(dir, group)),
+        file: await bundle(entry, join(dir, group, 'index.mjs')),
       });
     }
     const write = groups.find((variant) => variant.name.endsWith(' write function'));
     if (!write) throw new Error('no write function bundle');
-    const withSchema = await bundle(GROUP_ENTRIES.write, join(dir, 'schema'), WITH_SCHEMA);
+    const withSchema = await bundle(
+      GROUP_ENTRIES.write,
+      join(dir, 'schema', 'index.mjs'),
+      WITH_SCHEMA,
+    );
     const variants: Variant[] = [
       { name: 'SDK-only bundle (DocumentClient + GetItem)', file: sdk },
       ...groups,
@@ -128,9 +158,6 @@ export const runColdStartBench = async (rounds = 20): Promise<ColdStartResult> =
       const kb = (statSync(variant.file).size / 1024).toFixed(0);
       return `| ${variant.name} | ${kb} | ${column((t) => t.wallMs)} | ${column((t) => t.cpuMs)} |`;
     });
-    const sideKb = (statSync(join(dirname(write.file), OBSERVER_BUNDLE.file)).size / 1024).toFixed(
-      0,
-    );
     const markdown = [
       `Import time of each bundle in a fresh \`node\` process (${process.version}; Lambda runs Node 24),`,
       "one bundle per function group (each with only its group's routes, as the stack deploys them),",
@@ -138,8 +165,7 @@ export const runColdStartBench = async (rounds = 20): Promise<ColdStartResult> =
       'esbuild options (`infra/bundle-options.ts`: one minified ESM file per function). Wall time is what a cold',
       'start waits; CPU time (user + system) is the same work, less shaken by the other processes on',
       'a shared machine. "× SDK-only" is the median over rounds of this bundle over the SDK-only',
-      'bundle of the same round. Powertools is not in these sizes: it is a file of its own beside each',
-      `function's (${sideKb} KiB), imported by the first request, not at the start.`,
+      'bundle of the same round.',
       '',
       '| bundle | size (KiB) | wall p50 (ms) | wall × SDK-only | CPU p50 (ms) | CPU × SDK-only |',
       '|---|---|---|---|---|---|',

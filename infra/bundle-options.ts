@@ -47,22 +47,3 @@ export const bundleAliases = (
   config.collections.some((collection) => collection.schema !== undefined)
     ? {}
     : { [SCHEMA_ENGINE_MODULE]: NO_SCHEMA_ENGINE };
-
-/**
- * The esbuild command-line options of a bundle beside a function's own
- * (Powertools, see functions/http/observer-bundle.ts): the same as the
- * function's, so what the tests build and run is what ships.
- */
-export const sideBundleArgs = (entry: string, outfile: string): string[] => [
-  entry,
-  '--bundle',
-  '--format=esm',
-  `--platform=${LAMBDA_BUNDLE.platform}`,
-  `--target=${LAMBDA_BUNDLE.target}`,
-  ...(LAMBDA_BUNDLE.minify ? ['--minify'] : []),
-  ...(LAMBDA_BUNDLE.sourceMap ? ['--sourcemap'] : []),
-  `--main-fields=${LAMBDA_BUNDLE.mainFields.join(',')}`,
-  `--banner:js=${LAMBDA_BUNDLE.banner}`,
-  `--outfile=${outfile}`,
-  '--log-level=error',
-];

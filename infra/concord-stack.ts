@@ -54,7 +54,6 @@ import type { Construct } from 'constructs';
 import type { ConcordConfig } from '../functions/core/config';
 import { CORS, CORS_ORIGINS_ENV } from '../functions/http/cors';
 import { REDOC_BUNDLE } from '../functions/http/docs-assets';
-import { OBSERVER_BUNDLE } from '../functions/http/observer-bundle';
 import { type FunctionGroup, routes } from '../functions/http/routes';
 import {
   API_KEY_PARTITION_PREFIX,
@@ -64,17 +63,13 @@ import {
   TABLE_KEYS,
   TABLE_NAME_ENV,
 } from '../functions/store/keys';
-import { bundleAliases, GROUP_ENTRIES, LAMBDA_BUNDLE, sideBundleArgs } from './bundle-options';
+import { bundleAliases, GROUP_ENTRIES, LAMBDA_BUNDLE } from './bundle-options';
 import { type DeploySettings, deploySettings } from './deploy-settings';
 import { addMonitoring, addWebhookAlarms } from './monitoring';
 import { READ_GROUP_KEY_ACTIONS, TABLE_ACTIONS, WEBHOOK_FUNCTION_ACTIONS } from './table-access';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REDOC_SOURCE = createRequire(import.meta.url).resolve(REDOC_BUNDLE.packagePath);
-const ESBUILD_CLI = createRequire(import.meta.url).resolve('esbuild/bin/esbuild');
-
-/** One word for the shell that runs the bundling hooks. */
-const shellQuote = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`;
 const STREAM_ENTRY = path.join(PROJECT_ROOT, 'functions/http/stream-lambda.ts');
 
 /** The table operations the store issues; an alarm's metric math allows at most 10 metrics. */
@@ -274,26 +269,18 @@ export class ConcordStack extends Stack {
         },
         // The pinned SDK the tests ran against, not whatever version the runtime ships.
         bundleAwsSDK: true,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_input: string, output: string) => [
-            // Powertools goes beside the function's bundle, loaded by its first request.
-            [
-              ESBUILD_CLI,
-              ...sideBundleArgs(
-                path.join(PROJECT_ROOT, OBSERVER_BUNDLE.entry),
-                path.join(output, OBSERVER_BUNDLE.file),
-              ),
-            ]
-              .map(shellQuote)
-              .join(' '),
-            // The docs page's script is served by the public function from beside its code.
-            ...(group === 'public'
-              ? [`cp "${REDOC_SOURCE}" "${path.join(output, REDOC_BUNDLE.file)}"`]
-              : []),
-          ],
-        },
+        // The docs page's script is served by the public function from beside its code.
+        ...(group === 'public'
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_input: string, output: string) => [
+                  `cp "${REDOC_SOURCE}" "${path.join(output, REDOC_BUNDLE.file)}"`,
+                ],
+              },
+            }
+          : {}),
       },
     });
 

@@ -13,7 +13,6 @@ import type { ItemStore } from '../core/items-model';
 import type { SubscriptionStore } from '../core/subscriptions';
 import { CORS_ORIGINS_ENV } from './cors';
 import type { RequestObserver } from './observability';
-import { OBSERVER_BUNDLE } from './observer-bundle';
 import { createRouteApp, type HttpHandler, type RouteHandlers } from './route-app';
 
 /** The stores a function's routes use. */
@@ -24,19 +23,14 @@ export interface FunctionStores {
 }
 
 /**
- * Powertools' logger and metrics, loaded and set up by the first request
- * rather than at the start: they are bundled into a file of their own beside
- * this one (observer-bundle.ts), which a cold start neither parses nor runs.
- * That request, and every later one, is logged and measured alike.
+ * Powertools' logger and metrics, set up by the first request rather than at
+ * the start: their modules and instances were about a tenth of a function's
+ * start. That request, and every later one, is logged and measured alike.
  */
 const powertoolsOnFirstRecord = (): RequestObserver => {
   let observer: Promise<RequestObserver> | undefined;
   return async (record) => {
-    // A computed specifier: esbuild leaves the import to run time instead of bundling it.
-    const file = new URL(`./${OBSERVER_BUNDLE.file}`, import.meta.url).href;
-    observer ??= (import(file) as Promise<typeof import('./powertools-observer')>).then((m) =>
-      m.createPowertoolsObserver(),
-    );
+    observer ??= import('./powertools-observer').then((m) => m.createPowertoolsObserver());
     await (await observer)(record);
   };
 };
