@@ -12,7 +12,7 @@ import { parseConfig } from '../core/config';
 import type { ItemStore } from '../core/items-model';
 import type { SubscriptionStore } from '../core/subscriptions';
 import { CORS_ORIGINS_ENV } from './cors';
-import type { RequestObserver } from './observability';
+import { createPowertoolsObserver } from './powertools-observer';
 import { createRouteApp, type HttpHandler, type RouteHandlers } from './route-app';
 
 /** The stores a function's routes use. */
@@ -22,19 +22,6 @@ export interface FunctionStores {
   readonly subscriptions?: SubscriptionStore;
 }
 
-/**
- * Powertools' logger and metrics, set up by the first request rather than at
- * the start: their modules and instances were about a tenth of a function's
- * start. That request, and every later one, is logged and measured alike.
- */
-const powertoolsOnFirstRecord = (): RequestObserver => {
-  let observer: Promise<RequestObserver> | undefined;
-  return async (record) => {
-    observer ??= import('./powertools-observer').then((m) => m.createPowertoolsObserver());
-    await (await observer)(record);
-  };
-};
-
 /** The handler of a function that serves `handlers` over `stores`. */
 export const lambdaHandler = (handlers: RouteHandlers, stores: FunctionStores): HttpHandler =>
   createRouteApp({
@@ -43,7 +30,7 @@ export const lambdaHandler = (handlers: RouteHandlers, stores: FunctionStores): 
     config: parseConfig(rawConfig),
     // On AWS a webhook may only go to a public https address.
     webhooks: { localMode: false },
-    observer: powertoolsOnFirstRecord(),
+    observer: createPowertoolsObserver(),
     ...(process.env[CORS_ORIGINS_ENV]
       ? { corsOrigins: process.env[CORS_ORIGINS_ENV].split(',') }
       : {}),

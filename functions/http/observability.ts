@@ -47,8 +47,7 @@ export interface RequestRecord {
 }
 
 /** Where records go: JSON logs and metrics on Lambda, a readable line under `npm start`. */
-/** May finish asynchronously (e.g. setting itself up on its first record); the answer waits for it. */
-export type RequestObserver = (record: RequestRecord) => void | Promise<void>;
+export type RequestObserver = (record: RequestRecord) => void;
 
 type Request = middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 type Middleware = middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
@@ -100,7 +99,7 @@ export const observe = (
     const principal = principalOf(request.event);
     const conflict = conflictOf(request, status);
     const collection = request.event.pathParameters?.collection;
-    await observer({
+    observer({
       requestId: request.event.requestContext?.requestId ?? '',
       route: request.event.routeKey,
       method: request.event.requestContext?.http?.method ?? '',

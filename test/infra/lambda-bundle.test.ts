@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import rawConfig from '../../concord.config.json' with { type: 'json' };
 import { parseConfig } from '../../functions/core/config';
 import { createApiKey } from '../../functions/core/key-admin';
@@ -124,9 +124,8 @@ beforeAll(async () => {
   handlers = Object.fromEntries(GROUPS.map((group, i) => [group, loaded[i]])) as typeof handlers;
 }, 120_000);
 
-/** `instance` loads the file again as a new module: a fresh function instance. */
-const load = async (outfile: string, instance = ''): Promise<Handler> =>
-  ((await import(`${pathToFileURL(outfile).href}${instance}`)) as { handler: Handler }).handler;
+const load = async (outfile: string): Promise<Handler> =>
+  ((await import(pathToFileURL(outfile).href)) as { handler: Handler }).handler;
 
 afterAll(() => {
   for (const [name, value] of Object.entries(saved)) {
@@ -231,33 +230,6 @@ describe('the bundled Lambda handlers', () => {
       built.inputs.some((input) => input.includes('node_modules/@aws-sdk/client-dynamodb/'));
     expect(usesSdk(shipped.public)).toBe(false);
     expect(usesSdk(shipped.read)).toBe(true);
-  });
-
-  it('logs and measures every request, the first included, once Powertools has loaded', async () => {
-    const fresh = await load(shipped.read.outfile, '?fresh');
-    const lines: string[] = [];
-    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      lines.push(String(chunk));
-      return true;
-    });
-    try {
-      const saved = handlers.read;
-      handlers.read = fresh;
-      try {
-        expect((await invoke('GET', '/v1/items/unlogged')).statusCode).toBe(404);
-      } finally {
-        handlers.read = saved;
-      }
-    } finally {
-      write.mockRestore();
-    }
-    const records = lines
-      .flatMap((line) => line.split('\n').filter(Boolean))
-      .map((l) => JSON.parse(l));
-    expect(records).toContainEqual(expect.objectContaining({ message: 'request', status: 404 }));
-    expect(records).toContainEqual(
-      expect.objectContaining({ Requests: 1, Route: 'GET /v1/{collection}/{id}' }),
-    );
   });
 
   it('serves the OpenAPI document without a key and refuses the API without one', async () => {

@@ -314,9 +314,7 @@ describe('when recording fails', () => {
           },
         },
       }),
-      observer: (record) => {
-        records.push(record);
-      },
+      observer: (record) => records.push(record),
     });
     try {
       const send = authedSender(failing.baseUrl, failing.headers);
