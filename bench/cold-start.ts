@@ -1,10 +1,11 @@
 /**
- * Cold start: the time to import the Lambda bundle (built exactly as the
- * stack builds it) against an SDK-only bundle, each in a fresh Node process,
- * paired round by round so both see the same machine noise. Also the same
- * Lambda bundle with `--enable-source-maps`, the setting the functions no
- * longer use, and the bundle of a configuration that declares a schema,
- * which carries the JSON Schema engine (Ajv) that the shipped one leaves out.
+ * Cold start: the time to import each function group's Lambda bundle (built
+ * exactly as the stack builds it) against an SDK-only bundle, each in a fresh
+ * Node process, paired round by round so all see the same machine noise.
+ * Also the write function's bundle with `--enable-source-maps`, the setting
+ * the functions no longer use, and its bundle for a configuration that
+ * declares a schema, which carries the JSON Schema engine (Ajv) that the
+ * shipped one leaves out.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { build } from 'esbuild';
 import rawConfig from '../concord.config.json' with { type: 'json' };
 import { parseConfig } from '../functions/core/config';
 import { TABLE_NAME_ENV } from '../functions/store/keys';
-import { bundleAliases, LAMBDA_BUNDLE } from '../infra/bundle-options';
+import { bundleAliases, GROUP_ENTRIES, LAMBDA_BUNDLE } from '../infra/bundle-options';
 
 const run = promisify(execFile);
 
@@ -108,23 +109,31 @@ const percentile = (values: number[], p: number): number => {
 export const runColdStartBench = async (rounds = 20): Promise<ColdStartResult> => {
   const dir = mkdtempSync(join(tmpdir(), 'concord-cold-'));
   try {
-    const lambda = await bundle('functions/http/lambda.ts', join(dir, 'lambda', 'index.mjs'));
     const sdk = await bundle('bench/sdk-only-handler.ts', join(dir, 'sdk', 'index.mjs'));
+    const groups: Variant[] = [];
+    for (const [group, entry] of Object.entries(GROUP_ENTRIES)) {
+      groups.push({
+        name: `Concord ${group} function`,
+        file: await bundle(entry, join(dir, group, 'index.mjs')),
+      });
+    }
+    const write = groups.find((variant) => variant.name.endsWith(' write function'));
+    if (!write) throw new Error('no write function bundle');
     const withSchema = await bundle(
-      'functions/http/lambda.ts',
+      GROUP_ENTRIES.write,
       join(dir, 'schema', 'index.mjs'),
       WITH_SCHEMA,
     );
     const variants: Variant[] = [
       { name: 'SDK-only bundle (DocumentClient + GetItem)', file: sdk },
-      { name: 'Concord Lambda bundle', file: lambda },
+      ...groups,
       {
-        name: 'Concord Lambda bundle with --enable-source-maps (as deployed before)',
-        file: lambda,
+        name: 'Concord write function with --enable-source-maps (as deployed before)',
+        file: write.file,
         nodeOptions: '--enable-source-maps',
       },
       {
-        name: 'Concord Lambda bundle of a configuration with a schema (Ajv inside)',
+        name: 'Concord write function of a configuration with a schema (Ajv inside)',
         file: withSchema,
       },
     ];
@@ -151,8 +160,9 @@ export const runColdStartBench = async (rounds = 20): Promise<ColdStartResult> =
     });
     const markdown = [
       `Import time of each bundle in a fresh \`node\` process (${process.version}; Lambda runs Node 24),`,
+      "one bundle per function group (each with only its group's routes, as the stack deploys them),",
       `${rounds} rounds, the variants in rotating order within each round, built with the stack's`,
-      'esbuild options (`infra/bundle-options.ts`: one minified ESM file). Wall time is what a cold',
+      'esbuild options (`infra/bundle-options.ts`: one minified ESM file per function). Wall time is what a cold',
       'start waits; CPU time (user + system) is the same work, less shaken by the other processes on',
       'a shared machine. "× SDK-only" is the median over rounds of this bundle over the SDK-only',
       'bundle of the same round.',

@@ -4,6 +4,7 @@
  * against DynamoDB Local, so what ships is what was tested.
  */
 import type { ConcordConfig } from '../functions/core/config';
+import type { FunctionGroup } from '../functions/http/routes';
 
 export const LAMBDA_BUNDLE = {
   minify: true,
@@ -14,6 +15,18 @@ export const LAMBDA_BUNDLE = {
   // CommonJS dependencies call require(), which an ES module does not define.
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
 } as const;
+
+/**
+ * The entry point of each function group's bundle, relative to the project
+ * root. Each hands the application only its group's route handlers, so a
+ * function's bundle holds the code of the routes API Gateway sends it and
+ * not the others'.
+ */
+export const GROUP_ENTRIES: Readonly<Record<FunctionGroup, string>> = {
+  read: 'functions/http/lambda-read.ts',
+  write: 'functions/http/lambda-write.ts',
+  public: 'functions/http/lambda-public.ts',
+};
 
 /** The JSON Schema engine's module, as functions/core/schemas.ts loads it. */
 export const SCHEMA_ENGINE_MODULE = 'ajv/dist/2020.js';

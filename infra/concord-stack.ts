@@ -63,14 +63,13 @@ import {
   TABLE_KEYS,
   TABLE_NAME_ENV,
 } from '../functions/store/keys';
-import { bundleAliases, LAMBDA_BUNDLE } from './bundle-options';
+import { bundleAliases, GROUP_ENTRIES, LAMBDA_BUNDLE } from './bundle-options';
 import { type DeploySettings, deploySettings } from './deploy-settings';
 import { addMonitoring, addWebhookAlarms } from './monitoring';
 import { READ_GROUP_KEY_ACTIONS, TABLE_ACTIONS, WEBHOOK_FUNCTION_ACTIONS } from './table-access';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REDOC_SOURCE = createRequire(import.meta.url).resolve(REDOC_BUNDLE.packagePath);
-const LAMBDA_ENTRY = path.join(PROJECT_ROOT, 'functions/http/lambda.ts');
 const STREAM_ENTRY = path.join(PROJECT_ROOT, 'functions/http/stream-lambda.ts');
 
 /** The table operations the store issues; an alarm's metric math allows at most 10 metrics. */
@@ -233,7 +232,7 @@ export class ConcordStack extends Stack {
     logGroup.grantWrite(role);
 
     const fn = new NodejsFunction(this, `${id}Function`, {
-      entry: LAMBDA_ENTRY,
+      entry: path.join(PROJECT_ROOT, GROUP_ENTRIES[group]),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),

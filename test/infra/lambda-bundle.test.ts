@@ -1,8 +1,10 @@
 /**
- * The Lambda artifact itself: bundled with the stack's esbuild options into
- * one ESM file, loaded as Lambda loads it, and invoked with API Gateway
- * events against DynamoDB Local. Catches what only shows after bundling
- * (ESM interop, require shims, JSON imports, the configuration baked in).
+ * The Lambda artifacts themselves: each function group's entry bundled with
+ * the stack's esbuild options into one ESM file, loaded as Lambda loads it,
+ * and invoked with API Gateway events against DynamoDB Local, each request
+ * sent to the function of its route's group as API Gateway sends it. Catches
+ * what only shows after bundling (ESM interop, require shims, JSON imports,
+ * the configuration baked in, a handler missing from its group).
  */
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,9 +19,10 @@ import { parseConfig } from '../../functions/core/config';
 import { createApiKey } from '../../functions/core/key-admin';
 import { REDOC_BUNDLE } from '../../functions/http/docs-assets';
 import { matchRoute } from '../../functions/http/route-match';
+import { type FunctionGroup, routeFor } from '../../functions/http/routes';
 import { createDynamoApiKeyStore } from '../../functions/store/dynamo-api-key-store';
 import { TABLE_NAME_ENV } from '../../functions/store/keys';
-import { bundleAliases, LAMBDA_BUNDLE } from '../../infra/bundle-options';
+import { bundleAliases, GROUP_ENTRIES, LAMBDA_BUNDLE } from '../../infra/bundle-options';
 import { toApiGatewayEvent } from '../../local/api-gateway-event';
 import { createTestTable, testDocumentClient, testEndpoint } from '../helpers/local-dynamo';
 
@@ -32,9 +35,10 @@ const ENV = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 const saved: Record<string, string | undefined> = {};
-let handler: Handler;
+const GROUPS = Object.keys(GROUP_ENTRIES) as FunctionGroup[];
+let handlers: Record<FunctionGroup, Handler>;
 let apiKey: string;
-let shipped: Built;
+let shipped: Record<FunctionGroup, Built>;
 
 interface Built {
   readonly outfile: string;
@@ -43,14 +47,18 @@ interface Built {
 }
 
 /**
- * Builds the Lambda bundle as the stack does; `config` replaces
- * concord.config.json, and `aliasesFor` the configuration the module
+ * Builds a function group's Lambda bundle as the stack does; `config`
+ * replaces concord.config.json, and `aliasesFor` the configuration the module
  * substitutions are chosen for (the same one unless a test says otherwise).
  */
-const bundle = async (config?: unknown, aliasesFor: unknown = config): Promise<Built> => {
+const bundle = async (
+  group: FunctionGroup,
+  config?: unknown,
+  aliasesFor: unknown = config,
+): Promise<Built> => {
   const outfile = join(mkdtempSync(join(tmpdir(), 'concord-bundle-')), 'index.mjs');
   const result = await build({
-    entryPoints: ['functions/http/lambda.ts'],
+    entryPoints: [GROUP_ENTRIES[group]],
     bundle: true,
     format: 'esm',
     outfile,
@@ -91,10 +99,12 @@ const SCHEMA_CONFIG = {
 };
 const usesAjv = (built: Built) => built.inputs.some((input) => input.includes('node_modules/ajv/'));
 
+const hasInput = (built: Built, file: string) => built.inputs.includes(file);
+
 beforeAll(async () => {
-  const built = await bundle();
-  shipped = built;
-  copyFileSync(REDOC_SOURCE, join(dirname(built.outfile), REDOC_BUNDLE.file));
+  const built = await Promise.all(GROUPS.map((group) => bundle(group)));
+  shipped = Object.fromEntries(GROUPS.map((group, i) => [group, built[i]])) as typeof shipped;
+  copyFileSync(REDOC_SOURCE, join(dirname(shipped.public.outfile), REDOC_BUNDLE.file));
   const tableName = await createTestTable();
   const client = testDocumentClient();
   apiKey = (
@@ -110,8 +120,9 @@ beforeAll(async () => {
     saved[name] = process.env[name];
     process.env[name] = value;
   }
-  handler = await load(built.outfile);
-}, 60_000);
+  const loaded = await Promise.all(GROUPS.map((group) => load(shipped[group].outfile)));
+  handlers = Object.fromEntries(GROUPS.map((group, i) => [group, loaded[i]])) as typeof handlers;
+}, 120_000);
 
 const load = async (outfile: string): Promise<Handler> =>
   ((await import(pathToFileURL(outfile).href)) as { handler: Handler }).handler;
@@ -147,10 +158,12 @@ const invoke = (
     { routeKey: match.routeKey, pathParameters: match.pathParameters },
     'bundle-test',
   );
-  return handler(event, {} as Context);
+  // API Gateway's $default route goes to the public function.
+  const group = routeFor(match.routeKey)?.group ?? 'public';
+  return handlers[group](event, {} as Context);
 };
 
-describe('the bundled Lambda handler', () => {
+describe('the bundled Lambda handlers', () => {
   it('serves the conflict-safe API against DynamoDB', async () => {
     const created = await invoke('POST', '/v1/items', {}, { id: 'bundled', n: 1 });
     expect(created.statusCode).toBe(201);
@@ -190,6 +203,35 @@ describe('the bundled Lambda handler', () => {
     expect(String(script.body)).toBe(readFileSync(REDOC_SOURCE, 'utf8'));
   });
 
+  it("serve only their own group's routes", async () => {
+    const event = toApiGatewayEvent(
+      {
+        method: 'GET',
+        url: '/v1/items/x',
+        headers: { authorization: [`Bearer ${apiKey}`] },
+        body: Buffer.from(''),
+        sourceIp: '127.0.0.1',
+      },
+      { routeKey: 'GET /v1/{collection}/{id}', pathParameters: { collection: 'items', id: 'x' } },
+      'bundle-test',
+    );
+    expect((await handlers.read(event, {} as Context)).statusCode).toBe(404);
+    expect((await handlers.write(event, {} as Context)).statusCode).toBe(500);
+  });
+
+  it('bundle only the code of their own routes', () => {
+    expect(hasInput(shipped.public, 'functions/http/openapi.ts')).toBe(true);
+    expect(hasInput(shipped.read, 'functions/http/openapi.ts')).toBe(false);
+    expect(hasInput(shipped.write, 'functions/http/openapi.ts')).toBe(false);
+    expect(hasInput(shipped.write, 'functions/http/transaction-body.ts')).toBe(true);
+    expect(hasInput(shipped.read, 'functions/http/docs-page.ts')).toBe(false);
+    // The public function has no table access: it carries no DynamoDB client.
+    const usesSdk = (built: Built) =>
+      built.inputs.some((input) => input.includes('node_modules/@aws-sdk/client-dynamodb/'));
+    expect(usesSdk(shipped.public)).toBe(false);
+    expect(usesSdk(shipped.read)).toBe(true);
+  });
+
   it('serves the OpenAPI document without a key and refuses the API without one', async () => {
     expect((await invoke('GET', '/v1/openapi.json', { authorization: '' })).statusCode).toBe(200);
     expect((await invoke('GET', '/v1/items', { authorization: '' })).statusCode).toBe(401);
@@ -198,11 +240,11 @@ describe('the bundled Lambda handler', () => {
 
 describe('the bundled Lambda handler with a collection schema', () => {
   it('validates documents with the JSON Schema engine it loads on demand', async () => {
-    const built = await bundle(SCHEMA_CONFIG);
+    const built = await bundle('write', SCHEMA_CONFIG);
     expect(usesAjv(built)).toBe(true);
     const schemaHandler = await load(built.outfile);
-    const saved = handler;
-    handler = schemaHandler;
+    const saved = handlers.write;
+    handlers.write = schemaHandler;
     try {
       const refused = await invoke('POST', '/v1/people', {}, { id: 'nameless' });
       expect(refused.statusCode).toBe(422);
@@ -213,18 +255,18 @@ describe('the bundled Lambda handler with a collection schema', () => {
         201,
       );
     } finally {
-      handler = saved;
+      handlers.write = saved;
     }
   }, 60_000);
 });
 
 describe('the JSON Schema engine in the bundle', () => {
-  it('is left out of the bundle of a configuration without schemas', () => {
-    expect(usesAjv(shipped)).toBe(false);
+  it('is left out of the bundles of a configuration without schemas', () => {
+    for (const group of GROUPS) expect(usesAjv(shipped[group])).toBe(false);
   });
 
   it('refuses to start a bundle built without it for a configuration that declares a schema', async () => {
-    const mismatched = await bundle(SCHEMA_CONFIG, rawConfig);
+    const mismatched = await bundle('write', SCHEMA_CONFIG, rawConfig);
     expect(usesAjv(mismatched)).toBe(false);
     await expect(load(mismatched.outfile)).rejects.toThrow(
       /built for a configuration without schemas/,

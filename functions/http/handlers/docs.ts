@@ -8,10 +8,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REDOC_BUNDLE } from '../docs-assets';
-import { docsPage } from '../docs-page';
 import type { RouteHandler } from './items';
 
-const page = docsPage();
+/** Built on the first request: most instances of the public function never serve it. */
+let page: string | undefined;
 let script: string | undefined;
 
 const redocScript = (): string => {
@@ -41,15 +41,18 @@ const CONTENT_SECURITY_POLICY = [
   "connect-src 'self'",
 ].join('; ');
 
-export const getDocs: RouteHandler = async () => ({
-  statusCode: 200,
-  headers: {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'public, max-age=300',
-    'content-security-policy': CONTENT_SECURITY_POLICY,
-  },
-  body: page,
-});
+export const getDocs: RouteHandler = async () => {
+  page ??= (await import('../docs-page')).docsPage();
+  return {
+    statusCode: 200,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'public, max-age=300',
+      'content-security-policy': CONTENT_SECURITY_POLICY,
+    },
+    body: page,
+  };
+};
 
 export const getDocsScript: RouteHandler = async () => ({
   statusCode: 200,

@@ -1,0 +1,37 @@
+/**
+ * What every Lambda function of the API shares: the configuration, the
+ * observer and the settings from the environment. Each function group has
+ * its own entry (lambda-read.ts, lambda-write.ts, lambda-public.ts) that
+ * hands this its group's handlers and stores, so a group's bundle holds only
+ * its routes' code, and the public function, which has no table access, not
+ * even the DynamoDB client.
+ */
+import rawConfig from '../../concord.config.json' with { type: 'json' };
+import type { ApiKeyStore } from '../core/api-keys';
+import { parseConfig } from '../core/config';
+import type { ItemStore } from '../core/items-model';
+import type { SubscriptionStore } from '../core/subscriptions';
+import { CORS_ORIGINS_ENV } from './cors';
+import { createPowertoolsObserver } from './powertools-observer';
+import { createRouteApp, type HttpHandler, type RouteHandlers } from './route-app';
+
+/** The stores a function's routes use. */
+export interface FunctionStores {
+  readonly store: ItemStore;
+  readonly keys: ApiKeyStore;
+  readonly subscriptions?: SubscriptionStore;
+}
+
+/** The handler of a function that serves `handlers` over `stores`. */
+export const lambdaHandler = (handlers: RouteHandlers, stores: FunctionStores): HttpHandler =>
+  createRouteApp({
+    handlers,
+    ...stores,
+    config: parseConfig(rawConfig),
+    // On AWS a webhook may only go to a public https address.
+    webhooks: { localMode: false },
+    observer: createPowertoolsObserver(),
+    ...(process.env[CORS_ORIGINS_ENV]
+      ? { corsOrigins: process.env[CORS_ORIGINS_ENV].split(',') }
+      : {}),
+  });
