@@ -49,7 +49,7 @@ const SCENARIOS: Scenario[] = [
     run: (r, [a = '', b = '']) => post(r, [replace(a, 1, 1), replace(b, 1, 1)]),
   },
   {
-    name: 'transfer, one ifMatch stale (409)',
+    name: 'transfer, both ifMatch stale (409)',
     documents: 2,
     stale: true,
     run: (r, [a = '', b = '']) => post(r, [replace(a, 1, 1), replace(b, 1, 1)]),
