@@ -242,7 +242,7 @@ export class ConcordStack extends Stack {
       timeout: Duration.seconds(10),
       role,
       logGroup,
-      // Powertools writes JSON lines; Lambda's own lines are JSON too, filtered by level.
+      // The functions write JSON lines; Lambda's own lines are JSON too, filtered by level.
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel.INFO,
       systemLogLevelV2: SystemLogLevel.WARN,

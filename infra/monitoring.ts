@@ -26,7 +26,7 @@ import {
   METRIC,
   METRICS_NAMESPACE,
   SERVICE_NAME,
-} from '../functions/http/powertools-observer';
+} from '../functions/http/cloudwatch-observer';
 
 const PERIOD = Duration.minutes(5);
 

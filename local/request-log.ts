@@ -3,8 +3,9 @@
  * the JSON lines and metrics the functions write on AWS with
  * `CONCORD_REQUEST_LOG=json`, nothing with `off`.
  */
+
+import { createCloudWatchObserver } from '../functions/http/cloudwatch-observer';
 import type { RequestObserver, RequestRecord } from '../functions/http/observability';
-import { createPowertoolsObserver } from '../functions/http/powertools-observer';
 
 export const REQUEST_LOG_ENV = 'CONCORD_REQUEST_LOG';
 
@@ -35,7 +36,7 @@ export const requestLogFromEnv = (
 ): RequestObserver | undefined => {
   const mode = (value ?? 'line').trim().toLowerCase();
   if (mode === 'off') return undefined;
-  if (mode === 'json') return createPowertoolsObserver();
+  if (mode === 'json') return createCloudWatchObserver();
   if (mode !== 'line') {
     throw new Error(`${REQUEST_LOG_ENV} must be line, json or off, got "${value}"`);
   }

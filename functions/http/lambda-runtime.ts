@@ -11,8 +11,8 @@ import type { ApiKeyStore } from '../core/api-keys';
 import { parseConfig } from '../core/config';
 import type { ItemStore } from '../core/items-model';
 import type { SubscriptionStore } from '../core/subscriptions';
+import { createCloudWatchObserver } from './cloudwatch-observer';
 import { CORS_ORIGINS_ENV } from './cors';
-import { createPowertoolsObserver } from './powertools-observer';
 import { createRouteApp, type HttpHandler, type RouteHandlers } from './route-app';
 
 /** The stores a function's routes use. */
@@ -30,7 +30,7 @@ export const lambdaHandler = (handlers: RouteHandlers, stores: FunctionStores): 
     config: parseConfig(rawConfig),
     // On AWS a webhook may only go to a public https address.
     webhooks: { localMode: false },
-    observer: createPowertoolsObserver(),
+    observer: createCloudWatchObserver(),
     ...(process.env[CORS_ORIGINS_ENV]
       ? { corsOrigins: process.env[CORS_ORIGINS_ENV].split(',') }
       : {}),

@@ -1,7 +1,7 @@
 /** The dashboard, the conflict-rate alarms and the functions' JSON logs in the template. */
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { METRIC } from '../../functions/http/powertools-observer';
+import { METRIC } from '../../functions/http/cloudwatch-observer';
 import { buildApp } from '../../infra/build-app';
 import { CONTEXT_KEYS, DeploySettingsError } from '../../infra/deploy-settings';
 

@@ -9,8 +9,8 @@ import { parseConfig } from '../../../functions/core/config';
 import { createApiKey } from '../../../functions/core/key-admin';
 import { recordDatabaseCall } from '../../../functions/core/request-stats';
 import { createHttpHandler } from '../../../functions/http/app';
+import { createCloudWatchObserver } from '../../../functions/http/cloudwatch-observer';
 import type { RequestRecord } from '../../../functions/http/observability';
-import { createPowertoolsObserver } from '../../../functions/http/powertools-observer';
 import { createMemoryApiKeyStore } from '../../helpers/memory-api-key-store';
 import { createMemoryItemStore } from '../../helpers/memory-item-store';
 
@@ -164,7 +164,7 @@ describe('the Powertools sink', () => {
   });
 
   it('writes one JSON request line with the conflict, and EMF metrics by route, type and collection', async () => {
-    const handler = await setup(createPowertoolsObserver());
+    const handler = await setup(createCloudWatchObserver());
     await handler(
       event(
         'POST',
