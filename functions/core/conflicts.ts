@@ -6,7 +6,7 @@
  * the record is a separate write, and when it fails the 409 still goes out,
  * marked so that the request log and metrics count the failure.
  */
-import { ulid } from 'ulid';
+
 import type { ApplyTo } from './conflict-policy';
 import type { ConflictProposal, ConflictRecord, ConflictStore } from './conflicts-model';
 import { CONFLICT_STATUSES, type ConflictStatus } from './conflicts-model';
@@ -23,6 +23,7 @@ import { DEFAULT_PAGE_SIZE, ID_PATTERN, MAX_PAGE_SIZE } from './limits';
 import type { Clash } from './merge';
 import type { EntityTag, Preconditions } from './preconditions';
 import type { TransactionOperation } from './transaction-model';
+import { ulid } from './ulid';
 
 /** What a refusal is recorded with besides the error itself. */
 export interface RefusalContext {

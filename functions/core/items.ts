@@ -5,7 +5,7 @@
  * replaces, so concurrent writers that present the same version get exactly
  * one winner.
  */
-import { ulid } from 'ulid';
+
 import { createCollections, requirePrecondition, storedBody } from './collections';
 import type { ConcordConfig } from './config';
 import { type ApplyTo, stalePolicyOf } from './conflict-policy';
@@ -52,6 +52,7 @@ import {
   weakVersions,
   writeCondition,
 } from './preconditions';
+import { ulid } from './ulid';
 import { createVersionOperations } from './versions';
 
 export interface ItemServiceOptions {

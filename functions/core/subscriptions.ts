@@ -5,10 +5,10 @@
  * it.
  */
 import { randomBytes } from 'node:crypto';
-import { ulid } from 'ulid';
 import { checkId, isPlainObject } from './documents';
 import { NotFoundError, ValidationError, type ValidationIssue } from './errors';
 import { COLLECTION_PATTERN } from './limits';
+import { ulid } from './ulid';
 import { EVENT_TYPES, type EventType } from './webhook-events';
 import { checkWebhookUrl, type WebhookPolicy } from './webhook-urls';
 

@@ -5,7 +5,7 @@
  * document). Retry-safe with an Idempotency-Key: the answer is stored in the
  * same transaction.
  */
-import { ulid } from 'ulid';
+
 import { createCollections } from './collections';
 import type { ConcordConfig } from './config';
 import { createConflictInbox } from './conflicts';
@@ -15,6 +15,7 @@ import type { ItemStore } from './items-model';
 import { createTransactionEngine } from './transaction-engine';
 import type { TransactionOperation, TransactionResult } from './transaction-model';
 import { type PrepareContext, prepareOperations } from './transaction-operations';
+import { ulid } from './ulid';
 
 export interface TransactionServiceOptions {
   readonly config: ConcordConfig;

@@ -1,5 +1,4 @@
 import type middy from '@middy/core';
-import httpCors from '@middy/http-cors';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { HttpProfile } from '../core/config';
 import { DomainError } from '../core/errors';
@@ -9,15 +8,39 @@ import { problemResponse } from './problem';
 type Request = middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 type Middleware = middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 
-/** CORS headers on every answer, errors included, from the shared settings. */
-export const cors = (origins: readonly string[] = CORS.allowOrigins): Middleware =>
-  httpCors({
-    origins: [...origins],
-    headers: CORS.allowHeaders.join(','),
-    methods: CORS.allowMethods.join(','),
-    exposeHeaders: CORS.exposeHeaders.join(','),
-    maxAge: CORS.maxAgeSeconds,
-  }) as Middleware;
+/**
+ * CORS headers on every answer, errors included, from the shared settings.
+ * Origins are `*` or exact origins (the deployment settings allow nothing
+ * else), so this is a lookup: an allowed `Origin` is echoed with
+ * `Vary: Origin`, any other gets no `Access-Control-Allow-Origin`.
+ */
+export const cors = (origins: readonly string[] = CORS.allowOrigins): Middleware => {
+  const anyOrigin = origins.includes('*');
+  const allowed = new Set(origins.map((origin) => origin.toLowerCase()));
+  const fixed: Record<string, string> = {
+    'Access-Control-Allow-Headers': CORS.allowHeaders.join(','),
+    'Access-Control-Allow-Methods': CORS.allowMethods.join(','),
+    'Access-Control-Expose-Headers': CORS.exposeHeaders.join(','),
+    'Access-Control-Max-Age': String(CORS.maxAgeSeconds),
+  };
+  const add = async (request: Request) => {
+    const response = request.response;
+    if (!response) return;
+    const headers: Record<string, string | number | boolean> = { ...fixed };
+    if (anyOrigin) {
+      headers['Access-Control-Allow-Origin'] = '*';
+    } else {
+      const origin = request.event.headers?.origin;
+      if (origin !== undefined && allowed.has(origin.toLowerCase())) {
+        headers['Access-Control-Allow-Origin'] = origin;
+      }
+      // The answer depends on the Origin asked with, so caches must key on it.
+      headers.Vary = 'Origin';
+    }
+    response.headers = { ...headers, ...response.headers };
+  };
+  return { after: add, onError: add };
+};
 
 /** Turns every thrown value into problem+json; logs the ones that are the server's fault. */
 export const problems = (profile: HttpProfile): Middleware => ({

@@ -5,8 +5,8 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { encodeTime } from 'ulid';
 import type { ConflictRecord, ConflictStore } from '../core/conflicts-model';
+import { encodeTime } from '../core/ulid';
 import {
   buildConflictGet,
   buildConflictPut,

@@ -399,12 +399,18 @@ describe('CORS origins of a deployment', () => {
     });
     const allowed = await handler(eventOf(list('https://app.example.com')), context);
     expect(allowed.headers?.['Access-Control-Allow-Origin']).toBe('https://app.example.com');
+    expect(allowed.headers?.Vary).toBe('Origin');
     const other = await handler(eventOf(list('https://evil.example.net')), context);
-    expect(other.headers?.['Access-Control-Allow-Origin']).not.toBe('https://evil.example.net');
+    expect(other.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
+    expect(other.headers?.Vary).toBe('Origin');
+    expect(other.headers?.['Access-Control-Expose-Headers']).toContain('ETag');
   });
 
   it('allows every origin by default', async () => {
     const response = await app()(list('https://anywhere.example.org'));
     expect(response.headers?.['Access-Control-Allow-Origin']).toBe('*');
+    expect(response.headers?.Vary).toBeUndefined();
+    expect(response.headers?.['Access-Control-Allow-Headers']).toContain('Idempotency-Key');
+    expect(response.headers?.['Access-Control-Max-Age']).toBe('600');
   });
 });
