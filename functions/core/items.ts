@@ -1,19 +1,15 @@
 /**
  * The items domain: create-if-absent, version-checked replace, patch and
- * delete, read with preconditions, and listing. Every write is one plan
- * sent as one request (document-writes.ts), pinned to the version it
+ * delete, restore and conflict resolution, over the reads of item-reads.ts.
+ * Every write is one plan sent as one request (document-writes.ts), pinned to the version it
  * replaces, so concurrent writers that present the same version get exactly
  * one winner.
  */
-
-import { createCollections, requirePrecondition, storedBody } from './collections';
+import { requirePrecondition, storedBody } from './collections';
 import type { ConcordConfig } from './config';
 import { type ApplyTo, stalePolicyOf } from './conflict-policy';
 import { createConflictResolution } from './conflict-resolution';
 import {
-  type ConflictFilters,
-  conflictView,
-  createConflictInbox,
   isRecordable,
   namedVersion,
   PATCH_MEDIA_TYPES,
@@ -23,37 +19,22 @@ import {
 import type { ConflictProposal } from './conflicts-model';
 import { createDocumentWriter, type WriteOptions, type WriteResult } from './document-writes';
 import { checkId } from './documents';
-import {
-  BadRequestError,
-  DomainError,
-  MergeClashError,
-  NotFoundError,
-  VersionMismatchError,
-} from './errors';
+import { BadRequestError, DomainError, MergeClashError, VersionMismatchError } from './errors';
+import { createItemReadParts, itemReadsOf } from './item-reads';
 import {
   type ItemKey,
   type ItemStore,
-  type ItemView,
   type JsonObject,
   type JsonValue,
   type StoredItem,
   storedOf,
-  viewOf,
 } from './items-model';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
 import { type Clash, threeWayMerge } from './merge';
 import { checkPatch, type Patch } from './patch';
 import { patchedBody } from './patched-body';
-import {
-  explainCondition,
-  ifMatchSource,
-  notModifiedSince,
-  type Preconditions,
-  weakVersions,
-  writeCondition,
-} from './preconditions';
+import { type Preconditions, writeCondition } from './preconditions';
 import { ulid } from './ulid';
-import { createVersionOperations } from './versions';
+import { createRestore } from './version-restore';
 
 export interface ItemServiceOptions {
   readonly config: ConcordConfig;
@@ -66,9 +47,7 @@ export interface ItemServiceOptions {
 
 export type { WriteOptions, WriteResult } from './document-writes';
 
-export type ReadResult =
-  | { readonly status: 'ok'; readonly item: ItemView }
-  | { readonly status: 'not-modified'; readonly item: ItemView };
+export type { ItemReads, ReadResult } from './item-reads';
 
 /** Reads `id` and `version` from a client document; they must agree with the request. */
 export const bodyFields = (value: JsonValue): { id?: string; version?: number } => {
@@ -97,20 +76,19 @@ export const withBodyVersion = (value: JsonValue, id: string, p: Preconditions):
   return fields.version !== undefined ? { ...p, bodyVersion: fields.version } : p;
 };
 
-/** Creates the items service over a store. Compiles every collection schema up front. */
+/**
+ * Creates the items service over a store: the reads of item-reads.ts and the
+ * writes. Compiles every collection schema up front.
+ */
 export const createItemService = ({
   config,
   store,
   newId = ulid,
   now = Date.now,
 }: ItemServiceOptions) => {
-  const collection = createCollections(config);
+  const parts = createItemReadParts({ config, store, now });
+  const { collection, inbox } = parts;
   const writer = createDocumentWriter({ store, now });
-  const inbox = createConflictInbox({
-    store: store.conflicts,
-    now,
-    retentionDays: config.conflicts.retentionDays,
-  });
 
   /**
    * The paths a plainly refused stale write and the versions since its base
@@ -178,20 +156,9 @@ export const createItemService = ({
     }
   };
 
-  /** The live document; an If-Match naming a missing one is a failed precondition too. */
-  const readLive = async (key: ItemKey, p: Preconditions): Promise<StoredItem> => {
-    const item = await store.get(key);
-    if (!item || item.deleted) {
-      throw new NotFoundError(`no document "${key.id}"`, ifMatchSource(p));
-    }
-    return item;
-  };
-
   return {
-    /** Throws NotFoundError unless the collection is declared. */
-    assertCollection(name: string): void {
-      collection(name);
-    },
+    ...itemReadsOf({ store, now }, parts),
+
     /** Creates a document whose id (from the body, or a new ULID) must not exist yet. */
     async create(
       tenant: string,
@@ -261,32 +228,6 @@ export const createItemService = ({
         options,
         () => body,
       );
-    },
-
-    /**
-     * Reads a live document, evaluating If-Match, If-Unmodified-Since,
-     * If-None-Match and If-Modified-Since in RFC 9110 §13.2.2 order.
-     */
-    async read(tenant: string, name: string, id: string, p: Preconditions): Promise<ReadResult> {
-      collection(name);
-      checkId(id);
-      const item = await readLive({ tenant, collection: name, id }, p);
-      const { ifMatch, ifUnmodifiedSince, ifNoneMatch } = p;
-      const failure = explainCondition(
-        writeCondition({
-          ...(ifMatch !== undefined ? { ifMatch } : {}),
-          ...(ifUnmodifiedSince !== undefined ? { ifUnmodifiedSince } : {}),
-        }),
-        item,
-        p,
-      );
-      if (failure) throw failure;
-      const view = viewOf(item);
-      const unchanged =
-        ifNoneMatch !== undefined
-          ? ifNoneMatch === '*' || weakVersions(ifNoneMatch).includes(item.version)
-          : notModifiedSince(p, item);
-      return { status: unchanged ? 'not-modified' : 'ok', item: view };
     },
 
     /**
@@ -373,39 +314,12 @@ export const createItemService = ({
       );
     },
 
-    ...createVersionOperations({ collection, store, writer, now, recorded }),
+    ...createRestore({ collection, store, writer, now, recorded }),
 
     ...createConflictResolution({ collection, store, writer, inbox, now }),
 
-    /** One page of the tenant's recorded conflicts, oldest first. */
-    listConflicts: (tenant: string, filters: ConflictFilters) => inbox.list(tenant, filters),
-
-    /** One recorded conflict. */
-    getConflict: async (tenant: string, id: string) => conflictView(await inbox.find(tenant, id)),
-
     /** Records a refusal of a write made elsewhere (a transaction's operation). */
     recordConflict: (error: DomainError, context: RefusalContext) => inbox.record(error, context),
-
-    /** One page of live documents in id order. */
-    async list(
-      tenant: string,
-      name: string,
-      options: { limit?: number; cursor?: string },
-    ): Promise<{ items: ItemView[]; cursor?: string }> {
-      collection(name);
-      const limit = options.limit ?? DEFAULT_PAGE_SIZE;
-      if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-        throw new BadRequestError(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
-      }
-      const page = await store.list(tenant, name, {
-        limit,
-        ...(options.cursor !== undefined ? { cursor: options.cursor } : {}),
-      });
-      return {
-        items: page.items.map(viewOf),
-        ...(page.cursor !== undefined ? { cursor: page.cursor } : {}),
-      };
-    },
   };
 };
 

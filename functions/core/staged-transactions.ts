@@ -26,37 +26,19 @@ import {
   type ValidationIssue,
 } from './errors';
 import type { ItemStore } from './items-model';
-import { type StagedRecord, StagedRefusedError, type StagedState } from './staged-model';
+import { type StagedRecord, StagedRefusedError } from './staged-model';
+import { readStaged, type StagedView, stagedViewOf } from './staged-reads';
 import { actionsOf, budgetRule, OPERATION_ACTION_BUDGET } from './transaction-limits';
-import type { OperationResult, TransactionOperation, TransactionResult } from './transaction-model';
+import type { TransactionOperation, TransactionResult } from './transaction-model';
 import { documentOf, prepareOperation, prepareOperations } from './transaction-operations';
 import type { TransactionService } from './transactions';
+
+export type { StagedView } from './staged-reads';
 
 export const DEFAULT_STAGED_SECONDS = 300;
 export const MAX_STAGED_SECONDS = 3_600;
 /** How long a closed or expired transaction is kept, so its id keeps a clear answer. */
 export const KEEP_CLOSED_SECONDS = 24 * 60 * 60;
-
-/** A staged transaction as clients see it. */
-export interface StagedView {
-  readonly id: string;
-  /** `expired`: still open in the table, but past its expiry. */
-  readonly state: StagedState | 'expired';
-  /** Epoch milliseconds. */
-  readonly expiresAt: number;
-  /** The operations added so far (none once it is closed). */
-  readonly operations: readonly TransactionOperation[];
-  /** The results of the commit, once committed. */
-  readonly results?: readonly OperationResult[];
-}
-
-const viewOf = (record: StagedRecord, at: number): StagedView => ({
-  id: record.id,
-  state: record.state === 'open' && record.deadline <= at ? 'expired' : record.state,
-  expiresAt: record.deadline,
-  operations: record.operations,
-  ...(record.results ? { results: record.results } : {}),
-});
 
 /** Why a staged transaction takes no more changes; undefined while it does. */
 const closedBecause = (record: StagedRecord | undefined, at: number): DomainError | undefined => {
@@ -95,12 +77,8 @@ export const createStagedTransactionService = ({
   const staged = store.staged;
   const keepUntil = (at: number) => Math.ceil(at / 1000) + KEEP_CLOSED_SECONDS;
 
-  const read = async (tenant: string, id: string): Promise<StagedRecord> => {
-    checkId(id);
-    const record = await staged.get(tenant, id);
-    if (!record) throw new NotFoundError('no such staged transaction');
-    return record;
-  };
+  const read = (tenant: string, id: string): Promise<StagedRecord> =>
+    readStaged(staged, tenant, id);
 
   return {
     /** Opens a transaction that takes operations for `ttlSeconds` (default 300). */
@@ -112,7 +90,7 @@ export const createStagedTransactionService = ({
     },
 
     async get(tenant: string, id: string): Promise<StagedView> {
-      return viewOf(await read(tenant, id), now());
+      return stagedViewOf(await read(tenant, id), now());
     },
 
     /** Checks one operation and appends it: one conditional write, no read. */

@@ -8,23 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { checkId, isPlainObject } from './documents';
 import { NotFoundError, ValidationError, type ValidationIssue } from './errors';
 import { COLLECTION_PATTERN } from './limits';
+import { publicView, type StoredSubscription, type Subscription } from './subscription-reads';
 import { ulid } from './ulid';
 import { EVENT_TYPES, type EventType } from './webhook-events';
 import { checkWebhookUrl, type WebhookPolicy } from './webhook-urls';
 
-export interface Subscription {
-  readonly id: string;
-  readonly url: string;
-  readonly events: readonly EventType[];
-  /** Only events of this collection; conflicts carry their collection too. */
-  readonly collection?: string;
-  readonly createdAt: string;
-}
-
-/** As stored: with the secret that signs its deliveries. */
-export interface StoredSubscription extends Subscription {
-  readonly secret: string;
-}
+export type { StoredSubscription, Subscription } from './subscription-reads';
+export { publicView } from './subscription-reads';
 
 /**
  * Most subscriptions one tenant may have: every change is delivered once per
@@ -103,12 +93,6 @@ const parseRequest = (
     ...(typeof collection === 'string' ? { collection } : {}),
   };
 };
-
-/** Without the secret: what listing answers. */
-export const publicView = ({
-  secret: _secret,
-  ...subscription
-}: StoredSubscription): Subscription => subscription;
 
 export interface SubscriptionService {
   /** Registers a subscription; the answer is the only one that carries its secret. */

@@ -1,20 +1,11 @@
 /**
- * Reading a document's version history and restoring a version. Restoring
- * writes the old content as a new version (versions never go back), under
- * the collection's precondition rules, through the same commit path as every
- * other write. Another tenant's document, a version retention dropped and a
- * version that never existed all answer 404.
+ * Reading a document's version history. Another tenant's document, a
+ * version retention dropped and a version that never existed all answer
+ * 404. Restoring a version is a write (version-restore.ts).
  */
-import { type Collection, requirePrecondition, storedBody } from './collections';
-import type { Recorded } from './conflicts';
-import type { DocumentWriter, WriteOptions, WriteResult } from './document-writes';
+import type { Collection } from './collections';
 import { checkId } from './documents';
-import {
-  BadRequestError,
-  NotFoundError,
-  NothingToRestoreError,
-  VersionIsDeletionError,
-} from './errors';
+import { BadRequestError, NotFoundError, VersionIsDeletionError } from './errors';
 import {
   decodeVersionCursor,
   encodeVersionCursor,
@@ -23,9 +14,8 @@ import {
   type Operation,
   oldestKept,
 } from './history';
-import { etagOf, type ItemStore, type ItemView, type JsonObject, viewOf } from './items-model';
+import { etagOf, type ItemStore, type ItemView, viewOf } from './items-model';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
-import { type Preconditions, writeCondition } from './preconditions';
 
 /** One version in a history listing. */
 export interface VersionSummary {
@@ -38,6 +28,10 @@ export interface VersionSummary {
   readonly deleted: boolean;
 }
 
+/** A version retention dropped, or one that never existed. */
+export const notKept = (id: string, version: number) =>
+  new NotFoundError(`version ${version} of "${id}" does not exist or is no longer kept`);
+
 const summaryOf = (entry: HistoryEntry): VersionSummary => ({
   version: entry.version,
   etag: etagOf(entry.version),
@@ -47,23 +41,16 @@ const summaryOf = (entry: HistoryEntry): VersionSummary => ({
   deleted: entry.deleted,
 });
 
-export const createVersionOperations = ({
+/** Listing a document's versions and reading one: no writes. */
+export const createVersionReads = ({
   collection,
   store,
-  writer,
   now,
-  recorded,
 }: {
   collection: (name: string) => Collection;
   store: ItemStore;
-  writer: DocumentWriter;
   now: () => number;
-  /** Records the version conflict a restore is refused with. */
-  recorded: Recorded;
 }) => {
-  const notKept = (id: string, version: number) =>
-    new NotFoundError(`version ${version} of "${id}" does not exist or is no longer kept`);
-
   return {
     /** A page of a document's history, newest first; a deleted document still has one. */
     async listVersions(
@@ -116,76 +103,6 @@ export const createVersionOperations = ({
         throw new VersionIsDeletionError(`version ${version} of "${id}" is its deletion`, version);
       }
       return viewOf({ id, version, deleted: false, body: entry.body, updatedAt: entry.time });
-    },
-
-    /**
-     * Writes version `version`'s content as a new version. Reviving a deleted
-     * document is a create (`If-None-Match: *`); restoring over a live one
-     * names its current version (`If-Match`).
-     */
-    async restore(
-      tenant: string,
-      name: string,
-      id: string,
-      version: number,
-      p: Preconditions,
-      options: WriteOptions = {},
-    ): Promise<WriteResult> {
-      const c = collection(name);
-      checkId(id);
-      requirePrecondition(c, p);
-      const retention = c.config.history;
-      const key = { tenant, collection: name, id };
-      /** The content restored, as a PUT of it would send it; read again only on a conflict. */
-      let restored: JsonObject | undefined;
-      const content = async (): Promise<JsonObject | undefined> => {
-        if (restored) return restored;
-        const { entry } = await store.snapshot(key, { version });
-        if (entry && !entry.deleted) restored = entry.body;
-        return restored;
-      };
-      return recorded(
-        () =>
-          writer.write(
-            {
-              key: { tenant, collection: name, id },
-              operation: 'restore',
-              retention,
-              unique: c.config.unique,
-              condition: writeCondition(p),
-              preconditions: p,
-              readVersion: version,
-              bodyFor: (current, entry) => {
-                if (!current || !entry || !isKept(entry, current.version, retention, now())) {
-                  throw notKept(id, version);
-                }
-                if (entry.deleted) {
-                  throw new NothingToRestoreError(
-                    `version ${version} of "${id}" is its deletion; restore a version with content`,
-                    version,
-                  );
-                }
-                // The restored content must satisfy the collection's schema as it is now.
-                restored = storedBody(c, entry.body);
-                return restored;
-              },
-            },
-            options,
-          ),
-        {
-          tenant,
-          collection: name,
-          documentId: id,
-          // Resolving it as `ours` writes the restored content over the current version.
-          proposal: async () => {
-            const body = await content().catch(() => undefined);
-            return body ? { method: 'PUT', contentType: 'application/json', body } : undefined;
-          },
-        },
-        p,
-        options,
-        () => restored ?? null,
-      );
     },
   };
 };

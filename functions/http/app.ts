@@ -4,8 +4,8 @@
  * routes over the same application (route-app.ts, functions/http/lambda-*.ts).
  */
 import { publicHandlers } from './groups/public';
-import { readHandlers } from './groups/read';
-import { writeHandlers } from './groups/write';
+import { readHandlers, readServices } from './groups/read';
+import { writeHandlers, writeServices } from './groups/write';
 import { type AppDependencies, createRouteApp, type HttpHandler } from './route-app';
 
 export type { AppDependencies, HttpHandler } from './route-app';
@@ -13,6 +13,13 @@ export type { AppDependencies, HttpHandler } from './route-app';
 /** Every route's handler, across the function groups. */
 export const ALL_HANDLERS = { ...readHandlers, ...writeHandlers, ...publicHandlers };
 
+/**
+ * Every service: the write group's, whose items service also answers the
+ * reads, and the read group's readers of staged transactions and
+ * subscriptions.
+ */
+export const ALL_SERVICES = { ...readServices, ...writeServices };
+
 /** Builds the handler for all routes over the given configuration and store. */
 export const createHttpHandler = (deps: AppDependencies): HttpHandler =>
-  createRouteApp({ ...deps, handlers: ALL_HANDLERS });
+  createRouteApp({ ...deps, handlers: ALL_HANDLERS, services: ALL_SERVICES });

@@ -3,8 +3,8 @@
  * the docs and API Gateway's `$default` route): only its routes' handlers are
  * bundled, and no DynamoDB client, since none of them reads the table.
  */
-import { publicHandlers } from './groups/public';
+import { publicHandlers, publicServices } from './groups/public';
 import { lambdaHandler } from './lambda-runtime';
 import { tablelessStores } from './tableless-stores';
 
-export const handler = lambdaHandler(publicHandlers, tablelessStores());
+export const handler = lambdaHandler(publicHandlers, publicServices, tablelessStores());

@@ -13,7 +13,12 @@ import type { ItemStore } from '../core/items-model';
 import type { SubscriptionStore } from '../core/subscriptions';
 import { createCloudWatchObserver } from './cloudwatch-observer';
 import { CORS_ORIGINS_ENV } from './cors';
-import { createRouteApp, type HttpHandler, type RouteHandlers } from './route-app';
+import {
+  createRouteApp,
+  type HttpHandler,
+  type RouteHandlers,
+  type ServiceMakers,
+} from './route-app';
 
 /** The stores a function's routes use. */
 export interface FunctionStores {
@@ -22,10 +27,15 @@ export interface FunctionStores {
   readonly subscriptions?: SubscriptionStore;
 }
 
-/** The handler of a function that serves `handlers` over `stores`. */
-export const lambdaHandler = (handlers: RouteHandlers, stores: FunctionStores): HttpHandler =>
+/** The handler of a function that serves `handlers` with `services` over `stores`. */
+export const lambdaHandler = (
+  handlers: RouteHandlers,
+  services: ServiceMakers,
+  stores: FunctionStores,
+): HttpHandler =>
   createRouteApp({
     handlers,
+    services,
     ...stores,
     config: parseConfig(rawConfig),
     // On AWS a webhook may only go to a public https address.

@@ -1,9 +1,10 @@
 /**
- * The HTTP application over the route handlers it is given: one middy
- * handler with admission, CORS, HEAD and the error mapper in front of them.
- * Each Lambda function gets only its group's handlers (functions/http/groups),
- * so its bundle carries only the code of the routes API Gateway sends it; the
- * local server and the tests give it every handler (app.ts).
+ * The HTTP application over the route handlers and service makers it is
+ * given: one middy handler with admission, CORS, HEAD and the error mapper
+ * in front of them. Each Lambda function gets only its group's handlers and
+ * services (functions/http/groups), so its bundle carries only the code of
+ * the routes API Gateway sends it; the local server and the tests give it
+ * every one (app.ts).
  */
 import middy from '@middy/core';
 import type {
@@ -20,17 +21,9 @@ import {
   MethodNotAllowedError,
   NotFoundError,
 } from '../core/errors';
-import { createItemService } from '../core/items';
 import type { ItemStore } from '../core/items-model';
-import { createLeaseService } from '../core/leases';
 import { currentRequestStats, withRequestStats } from '../core/request-stats';
-import { createStagedTransactionService } from '../core/staged-transactions';
-import {
-  createSubscriptionService,
-  type SubscriptionService,
-  type SubscriptionStore,
-} from '../core/subscriptions';
-import { createTransactionService } from '../core/transactions';
+import type { SubscriptionStore } from '../core/subscriptions';
 import type { WebhookPolicy } from '../core/webhook-urls';
 import { admission, principalOf } from './admission';
 import type { RequestScope, RouteHandler } from './handlers/items';
@@ -38,6 +31,9 @@ import { cors, headWithoutBody, problems } from './middleware';
 import { observe, type RequestObserver } from './observability';
 import { matchRoute } from './route-match';
 import { type HandlerName, routeFor } from './routes';
+import { makeServices, type ServiceMakers } from './services';
+
+export type { ServiceMakers } from './services';
 
 export interface AppDependencies {
   readonly config: ConcordConfig;
@@ -60,17 +56,11 @@ export type RouteHandlers = Partial<Record<HandlerName, RouteHandler>>;
 
 export interface RouteAppDependencies extends AppDependencies {
   readonly handlers: RouteHandlers;
+  readonly services: ServiceMakers;
 }
 
 /** No tenant's data lives here: what a public route would see if it asked. */
 const PUBLIC_TENANT = '-';
-
-/** What the subscription routes use when the API has no subscription store. */
-const noSubscriptions: SubscriptionService = {
-  create: () => Promise.reject(new NotFoundError('webhooks are not set up on this server')),
-  list: () => Promise.reject(new NotFoundError('webhooks are not set up on this server')),
-  remove: () => Promise.reject(new NotFoundError('webhooks are not set up on this server')),
-};
 
 /**
  * What API Gateway's `$default` route (and any unknown route key) answers:
@@ -83,15 +73,6 @@ const unmatched = (event: APIGatewayProxyEventV2): DomainError => {
   }
   if (match.kind === 'bad-path') return new BadRequestError('malformed path');
   return new NotFoundError(`no route for ${event.rawPath}`);
-};
-
-/** Makes a value on first use and keeps it. */
-const once = <T>(make: () => T): (() => T) => {
-  let made: { value: T } | undefined;
-  return () => {
-    made ??= { value: make() };
-    return made.value;
-  };
 };
 
 export type HttpHandler = (
@@ -110,37 +91,16 @@ export const createRouteApp = ({
   subscriptions: subscriptionStore,
   webhooks = { localMode: false },
   handlers,
+  services: makers,
 }: RouteAppDependencies): HttpHandler => {
-  // Made now: it checks the collections (a schema that does not compile stops the start).
-  const items = createItemService({ config, store });
-  // Made on the first request that needs them: most functions serve none of their routes.
-  const leases = once(() => createLeaseService({ store, collection: items.assertCollection }));
-  const transactions = once(() => createTransactionService({ config, store }));
-  const staged = once(() =>
-    createStagedTransactionService({ transactions: transactions(), store }),
-  );
-  const subscriptions = once(() =>
-    subscriptionStore
-      ? createSubscriptionService({ store: subscriptionStore, policy: webhooks })
-      : noSubscriptions,
-  );
-  const scopeFor = (tenant: string): RequestScope => ({
+  const services = makeServices(makers, {
     config,
-    items,
-    tenant,
-    get leases() {
-      return leases();
-    },
-    get transactions() {
-      return transactions();
-    },
-    get staged() {
-      return staged();
-    },
-    get subscriptions() {
-      return subscriptions();
-    },
+    store,
+    ...(subscriptionStore ? { subscriptionStore } : {}),
+    webhooks,
   });
+  const scopeFor = (tenant: string): RequestScope =>
+    Object.assign(Object.create(services), { config, tenant });
   const access = createAccessService({ ...accessOptions, keys });
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(observe(currentRequestStats, observer))

@@ -44,6 +44,8 @@ interface Built {
   readonly outfile: string;
   /** The source files that went into it. */
   readonly inputs: readonly string[];
+  /** The source files with code of their own in it, after tree shaking. */
+  readonly code: readonly string[];
 }
 
 /**
@@ -85,7 +87,13 @@ const bundle = async (
         ]
       : [],
   });
-  return { outfile, inputs: Object.keys(result.metafile.inputs) };
+  const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint !== undefined);
+  const code = Object.entries(output?.inputs ?? {})
+    // A module whose code was all shaken out can still leave a call of a
+    // dependency's initializer (`init_errors();`): a few bytes, no code of its own.
+    .filter(([, input]) => input.bytesInOutput > 64)
+    .map(([file]) => file);
+  return { outfile, inputs: Object.keys(result.metafile.inputs), code };
 };
 
 // What the stack's afterBundling hook does for the public function.
@@ -230,6 +238,24 @@ describe('the bundled Lambda handlers', () => {
       built.inputs.some((input) => input.includes('node_modules/@aws-sdk/client-dynamodb/'));
     expect(usesSdk(shipped.public)).toBe(false);
     expect(usesSdk(shipped.read)).toBe(true);
+    // The read function serves no write: no code of the write path is in its bundle.
+    const hasCode = (built: Built, file: string) => built.code.includes(file);
+    for (const file of [
+      'functions/core/document-writes.ts',
+      'functions/core/merge.ts',
+      'functions/core/transaction-engine.ts',
+      'functions/core/lease-writes.ts',
+      'functions/core/webhook-urls.ts',
+    ]) {
+      expect(hasCode(shipped.read, file), file).toBe(false);
+      expect(hasCode(shipped.write, file), file).toBe(true);
+    }
+    expect(shipped.read.code.some((input) => input.includes('node_modules/fast-json-patch/'))).toBe(
+      false,
+    );
+    // Nor is any domain service in the public function's.
+    expect(hasCode(shipped.public, 'functions/core/item-reads.ts')).toBe(false);
+    expect(hasCode(shipped.read, 'functions/core/item-reads.ts')).toBe(true);
   });
 
   it('serves the OpenAPI document without a key and refuses the API without one', async () => {

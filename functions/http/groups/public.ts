@@ -5,10 +5,13 @@
  */
 import { getDocs, getDocsScript } from '../handlers/docs';
 import { getOpenApi } from '../handlers/openapi';
-import type { RouteHandlers } from '../route-app';
+import type { RouteHandlers, ServiceMakers } from '../route-app';
 
 export const publicHandlers = {
   'openapi.get': getOpenApi,
   'docs.page': getDocs,
   'docs.script': getDocsScript,
 } satisfies RouteHandlers;
+
+/** The public routes read no tenant data: no domain services. */
+export const publicServices: ServiceMakers = {};

@@ -11,7 +11,7 @@ import {
 import { jsonResponse } from '../responses';
 import type { RouteHandler } from './items';
 
-export const listConflicts: RouteHandler = async (event, { items, tenant }) => {
+export const listConflicts: RouteHandler = async (event, { reads, tenant }) => {
   refusePreconditions(event, 'the conflict list');
   const limit = queryParam(event, 'limit');
   const filters = {
@@ -21,16 +21,16 @@ export const listConflicts: RouteHandler = async (event, { items, tenant }) => {
     status: queryParam(event, 'status'),
     since: queryParam(event, 'since'),
   };
-  const page = await items.listConflicts(tenant, {
+  const page = await reads.listConflicts(tenant, {
     ...(limit !== undefined ? { limit: /^\d{1,4}$/.test(limit) ? Number(limit) : Number.NaN } : {}),
     ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)),
   });
   return jsonResponse(200, { items: page.conflicts, nextCursor: page.cursor ?? null });
 };
 
-export const getConflict: RouteHandler = async (event, { items, tenant }) => {
+export const getConflict: RouteHandler = async (event, { reads, tenant }) => {
   refusePreconditions(event, 'a conflict');
-  return jsonResponse(200, await items.getConflict(tenant, pathParam(event, 'conflictId')));
+  return jsonResponse(200, await reads.getConflict(tenant, pathParam(event, 'conflictId')));
 };
 
 export const resolveConflict: RouteHandler = async (event, { items, tenant }) => {

@@ -5,12 +5,7 @@
 
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ConcordConfig } from '../../core/config';
-import type { ItemService } from '../../core/items';
-import type { LeaseService } from '../../core/leases';
 import type { Patch } from '../../core/patch';
-import type { StagedTransactionService } from '../../core/staged-transactions';
-import type { SubscriptionService } from '../../core/subscriptions';
-import type { TransactionService } from '../../core/transactions';
 import {
   documentTarget,
   JSON_PATCH_TYPE,
@@ -33,15 +28,11 @@ import {
   replayHeaders,
   reportHeaders,
 } from '../responses';
+import type { Services } from '../services';
 
-export interface RequestScope {
+export interface RequestScope extends Services {
   /** The configuration the API serves (collections, profile). */
   readonly config: ConcordConfig;
-  readonly items: ItemService;
-  readonly leases: LeaseService;
-  readonly transactions: TransactionService;
-  readonly staged: StagedTransactionService;
-  readonly subscriptions: SubscriptionService;
   readonly tenant: string;
 }
 
@@ -79,9 +70,9 @@ export const replaceItem: RouteHandler = async (event, { items, tenant }) => {
     : documentResponse(200, result.item, replay);
 };
 
-export const getItem: RouteHandler = async (event, { items, tenant }) => {
+export const getItem: RouteHandler = async (event, { reads, tenant }) => {
   const { collection, id } = documentTarget(event);
-  const result = await items.read(tenant, collection, id, preconditionsOf(event));
+  const result = await reads.read(tenant, collection, id, preconditionsOf(event));
   return result.status === 'not-modified'
     ? notModified(result.item)
     : documentResponse(200, result.item);
@@ -115,12 +106,12 @@ export const deleteItem: RouteHandler = async (event, { items, tenant }) => {
   return noContent({ ...replayHeaders(replayed), ...reportHeaders(report) });
 };
 
-export const listItems: RouteHandler = async (event, { items, tenant }) => {
+export const listItems: RouteHandler = async (event, { reads, tenant }) => {
   const collection = pathParam(event, 'collection');
   refusePreconditions(event, 'a collection listing');
   const limit = queryParam(event, 'limit');
   const cursor = queryParam(event, 'cursor');
-  const page = await items.list(tenant, collection, {
+  const page = await reads.list(tenant, collection, {
     ...(limit !== undefined ? { limit: /^\d{1,4}$/.test(limit) ? Number(limit) : Number.NaN } : {}),
     ...(cursor !== undefined ? { cursor } : {}),
   });

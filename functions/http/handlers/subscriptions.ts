@@ -16,8 +16,8 @@ export const createSubscription: RouteHandler = async (event, { subscriptions, t
   });
 };
 
-export const listSubscriptions: RouteHandler = async (_event, { subscriptions, tenant }) =>
-  jsonResponse(200, { items: await subscriptions.list(tenant) });
+export const listSubscriptions: RouteHandler = async (_event, { subscriptionReads, tenant }) =>
+  jsonResponse(200, { items: await subscriptionReads.list(tenant) });
 
 export const deleteSubscription: RouteHandler = async (event, { subscriptions, tenant }) => {
   await subscriptions.remove(tenant, pathParam(event, 'id'));

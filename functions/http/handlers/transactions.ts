@@ -48,8 +48,8 @@ export const beginStaged: RouteHandler = async (event, { staged, tenant }) => {
   return jsonResponse(201, stagedBody(view), { location });
 };
 
-export const getStaged: RouteHandler = async (event, { staged, tenant }) =>
-  jsonResponse(200, stagedBody(await staged.get(tenant, pathParam(event, 'txId'))));
+export const getStaged: RouteHandler = async (event, { stagedReads, tenant }) =>
+  jsonResponse(200, stagedBody(await stagedReads.get(tenant, pathParam(event, 'txId'))));
 
 export const addStaged: RouteHandler = async (event, { staged, tenant }) => {
   const { value } = jsonBody(event, [JSON_TYPE]);

@@ -4,21 +4,21 @@ import { documentTarget, pathParam, preconditionsOf, queryParam, writeOptionsOf 
 import { documentPath, documentResponse, jsonResponse, replayHeaders } from '../responses';
 import type { RouteHandler } from './items';
 
-export const listVersions: RouteHandler = async (event, { items, tenant }) => {
+export const listVersions: RouteHandler = async (event, { reads, tenant }) => {
   const { collection, id } = documentTarget(event);
   const limit = queryParam(event, 'limit');
   const cursor = queryParam(event, 'cursor');
-  const page = await items.listVersions(tenant, collection, id, {
+  const page = await reads.listVersions(tenant, collection, id, {
     ...(limit !== undefined ? { limit: /^\d{1,4}$/.test(limit) ? Number(limit) : Number.NaN } : {}),
     ...(cursor !== undefined ? { cursor } : {}),
   });
   return jsonResponse(200, { items: page.versions, nextCursor: page.cursor ?? null });
 };
 
-export const getVersion: RouteHandler = async (event, { items, tenant }) => {
+export const getVersion: RouteHandler = async (event, { reads, tenant }) => {
   const { collection, id } = documentTarget(event);
   const version = parseVersion(pathParam(event, 'version'));
-  return documentResponse(200, await items.readVersion(tenant, collection, id, version));
+  return documentResponse(200, await reads.readVersion(tenant, collection, id, version));
 };
 
 export const restoreVersion: RouteHandler = async (event, { items, tenant }) => {
