@@ -17,7 +17,12 @@ import { build } from 'esbuild';
 import rawConfig from '../concord.config.json' with { type: 'json' };
 import { parseConfig } from '../functions/core/config';
 import { TABLE_NAME_ENV } from '../functions/store/keys';
-import { bundleAliases, GROUP_ENTRIES, LAMBDA_BUNDLE } from '../infra/bundle-options';
+import {
+  bundleAliases,
+  bundleDefines,
+  GROUP_ENTRIES,
+  LAMBDA_BUNDLE,
+} from '../infra/bundle-options';
 
 const run = promisify(execFile);
 
@@ -38,10 +43,11 @@ interface Sample {
   readonly cpuMs: number;
 }
 
-/** Builds `entry` as the stack does, for `config` (baked in instead of concord.config.json). */
+/** Builds `entry` as the stack does, for `config` (checked and baked in, as the stack bakes concord.config.json). */
 const bundle = async (entry: string, outfile: string, config: unknown = rawConfig) => {
   await build({
     alias: bundleAliases(parseConfig(config)),
+    define: bundleDefines(parseConfig(config)),
     entryPoints: [entry],
     bundle: true,
     format: 'esm',
@@ -53,17 +59,6 @@ const bundle = async (entry: string, outfile: string, config: unknown = rawConfi
     mainFields: [...LAMBDA_BUNDLE.mainFields],
     banner: { js: LAMBDA_BUNDLE.banner },
     logLevel: 'error',
-    plugins: [
-      {
-        name: 'config',
-        setup: (b) => {
-          b.onLoad({ filter: /concord\.config\.json$/ }, () => ({
-            contents: JSON.stringify(config),
-            loader: 'json',
-          }));
-        },
-      },
-    ],
   });
   return outfile;
 };

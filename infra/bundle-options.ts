@@ -47,3 +47,18 @@ export const bundleAliases = (
   config.collections.some((collection) => collection.schema !== undefined)
     ? {}
     : { [SCHEMA_ENGINE_MODULE]: NO_SCHEMA_ENGINE };
+
+/**
+ * The name the checked configuration is baked under (functions/http/lambda-config.ts).
+ * Must match the `declare const` there.
+ */
+export const CHECKED_CONFIG_GLOBAL = '__CONCORD_CHECKED_CONFIG__';
+
+/**
+ * The build-time definitions of the bundle of a configuration: the checked
+ * configuration as JSON text, so a cold start neither checks it again nor
+ * loads the code that checks it.
+ */
+export const bundleDefines = (config: ConcordConfig): Record<string, string> => ({
+  [CHECKED_CONFIG_GLOBAL]: JSON.stringify(JSON.stringify(config)),
+});

@@ -63,7 +63,7 @@ import {
   TABLE_KEYS,
   TABLE_NAME_ENV,
 } from '../functions/store/keys';
-import { bundleAliases, GROUP_ENTRIES, LAMBDA_BUNDLE } from './bundle-options';
+import { bundleAliases, bundleDefines, GROUP_ENTRIES, LAMBDA_BUNDLE } from './bundle-options';
 import { type DeploySettings, deploySettings } from './deploy-settings';
 import { addMonitoring, addWebhookAlarms } from './monitoring';
 import { READ_GROUP_KEY_ACTIONS, TABLE_ACTIONS, WEBHOOK_FUNCTION_ACTIONS } from './table-access';
@@ -261,6 +261,8 @@ export class ConcordStack extends Stack {
         target: LAMBDA_BUNDLE.target,
         mainFields: [...LAMBDA_BUNDLE.mainFields],
         banner: LAMBDA_BUNDLE.banner,
+        // The configuration checked at synth, baked in: a cold start does not check it again.
+        define: bundleDefines(this.config),
         // Without a schema in the configuration, the JSON Schema engine stays out of the bundle.
         esbuildArgs: {
           '--alias': Object.entries(bundleAliases(this.config)).map(

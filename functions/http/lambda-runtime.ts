@@ -6,13 +6,12 @@
  * its routes' code, and the public function, which has no table access, not
  * even the DynamoDB client.
  */
-import rawConfig from '../../concord.config.json' with { type: 'json' };
 import type { ApiKeyStore } from '../core/api-keys';
-import { parseConfig } from '../core/config';
 import type { ItemStore } from '../core/items-model';
 import type { SubscriptionStore } from '../core/subscriptions';
 import { createCloudWatchObserver } from './cloudwatch-observer';
 import { CORS_ORIGINS_ENV } from './cors';
+import { functionConfig } from './lambda-config';
 import {
   createRouteApp,
   type HttpHandler,
@@ -37,7 +36,7 @@ export const lambdaHandler = (
     handlers,
     services,
     ...stores,
-    config: parseConfig(rawConfig),
+    config: functionConfig(),
     // On AWS a webhook may only go to a public https address.
     webhooks: { localMode: false },
     observer: createCloudWatchObserver(),

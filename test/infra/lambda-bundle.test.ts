@@ -22,7 +22,12 @@ import { matchRoute } from '../../functions/http/route-match';
 import { type FunctionGroup, routeFor } from '../../functions/http/routes';
 import { createDynamoApiKeyStore } from '../../functions/store/dynamo-api-key-store';
 import { TABLE_NAME_ENV } from '../../functions/store/keys';
-import { bundleAliases, GROUP_ENTRIES, LAMBDA_BUNDLE } from '../../infra/bundle-options';
+import {
+  bundleAliases,
+  bundleDefines,
+  GROUP_ENTRIES,
+  LAMBDA_BUNDLE,
+} from '../../infra/bundle-options';
 import { toApiGatewayEvent } from '../../local/api-gateway-event';
 import { createTestTable, testDocumentClient, testEndpoint } from '../helpers/local-dynamo';
 
@@ -49,8 +54,8 @@ interface Built {
 }
 
 /**
- * Builds a function group's Lambda bundle as the stack does; `config`
- * replaces concord.config.json, and `aliasesFor` the configuration the module
+ * Builds a function group's Lambda bundle as the stack does; `config` is
+ * baked in instead of concord.config.json, and `aliasesFor` the configuration the module
  * substitutions are chosen for (the same one unless a test says otherwise).
  */
 const bundle = async (
@@ -71,21 +76,9 @@ const bundle = async (
     mainFields: [...LAMBDA_BUNDLE.mainFields],
     banner: { js: LAMBDA_BUNDLE.banner },
     alias: bundleAliases(parseConfig(aliasesFor ?? rawConfig)),
+    define: bundleDefines(parseConfig(config ?? rawConfig)),
     metafile: true,
     logLevel: 'error',
-    plugins: config
-      ? [
-          {
-            name: 'replace-config',
-            setup: (b) => {
-              b.onLoad({ filter: /concord\.config\.json$/ }, () => ({
-                contents: JSON.stringify(config),
-                loader: 'json',
-              }));
-            },
-          },
-        ]
-      : [],
   });
   const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint !== undefined);
   const code = Object.entries(output?.inputs ?? {})
@@ -253,6 +246,11 @@ describe('the bundled Lambda handlers', () => {
     expect(shipped.read.code.some((input) => input.includes('node_modules/fast-json-patch/'))).toBe(
       false,
     );
+    // The configuration is baked in checked: neither the file nor its checks are in a bundle.
+    for (const group of GROUPS) {
+      expect(hasCode(shipped[group], 'concord.config.json')).toBe(false);
+      expect(readFileSync(shipped[group].outfile, 'utf8')).not.toContain('is declared twice');
+    }
     // Nor is any domain service in the public function's.
     expect(hasCode(shipped.public, 'functions/core/item-reads.ts')).toBe(false);
     expect(hasCode(shipped.read, 'functions/core/item-reads.ts')).toBe(true);
