@@ -25,6 +25,7 @@ export const LAMBDA_BUNDLE = {
 export const GROUP_ENTRIES: Readonly<Record<FunctionGroup, string>> = {
   read: 'functions/http/lambda-read.ts',
   write: 'functions/http/lambda-write.ts',
+  coordinate: 'functions/http/lambda-coordinate.ts',
   public: 'functions/http/lambda-public.ts',
 };
 

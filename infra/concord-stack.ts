@@ -87,6 +87,7 @@ const ALARMED_OPERATIONS = [
 const GROUP_ID: Record<FunctionGroup, string> = {
   read: 'Read',
   write: 'Write',
+  coordinate: 'Coordinate',
   public: 'Public',
 };
 

@@ -12,9 +12,12 @@ export const TABLE_ACTIONS: Record<FunctionGroup, readonly string[]> = {
   // partitions by a separate, conditioned statement).
   read: ['dynamodb:GetItem', 'dynamodb:Query'],
   // Document writes with their history entries, unique guards, idempotency
-  // records and leases; transactions' condition checks; the reads a patch or
-  // an idempotent write needs first.
-  write: [
+  // records and conflict records; the reads a patch or an idempotent write
+  // needs first.
+  write: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  // Leases, transactions (their condition checks included) and webhook
+  // subscriptions, with the reads they need first.
+  coordinate: [
     'dynamodb:ConditionCheckItem',
     'dynamodb:DeleteItem',
     'dynamodb:GetItem',

@@ -7,8 +7,13 @@
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** Functions are grouped by the table access they need: least privilege per group. */
-export type FunctionGroup = 'read' | 'write' | 'public';
+/**
+ * Functions are grouped by the table access they need (least privilege per
+ * group) and by the code their routes load: reads; document writes; leases,
+ * transactions and webhook subscriptions (`coordinate`); and the public API
+ * description.
+ */
+export type FunctionGroup = 'read' | 'write' | 'coordinate' | 'public';
 
 export interface Route {
   readonly method: HttpMethod;
@@ -169,7 +174,7 @@ export const routes: readonly Route[] = [
     method: 'POST',
     path: '/v1/{collection}/{id}/lock',
     handler: 'locks.acquire',
-    group: 'write',
+    group: 'coordinate',
     auth: true,
     summary: 'Acquire a lease on a document (409 lock-held while another client holds one)',
   },
@@ -177,7 +182,7 @@ export const routes: readonly Route[] = [
     method: 'PUT',
     path: '/v1/{collection}/{id}/lock',
     handler: 'locks.renew',
-    group: 'write',
+    group: 'coordinate',
     auth: true,
     summary: 'Renew the lease the Lock-Token names',
   },
@@ -185,7 +190,7 @@ export const routes: readonly Route[] = [
     method: 'DELETE',
     path: '/v1/{collection}/{id}/lock',
     handler: 'locks.release',
-    group: 'write',
+    group: 'coordinate',
     auth: true,
     summary: 'Release the lease the Lock-Token names',
   },
@@ -233,7 +238,7 @@ export const routes: readonly Route[] = [
     method: 'POST',
     path: '/v1/transactions',
     handler: 'transactions.run',
-    group: 'write',
+    group: 'coordinate',
     auth: true,
     summary: 'Commit creates, replaces, patches, deletes and checks all together or not at all',
   },
@@ -241,7 +246,7 @@ export const routes: readonly Route[] = [
     method: 'POST',
     path: '/v1/transactions/staged',
     handler: 'transactions.begin',
-    group: 'write',
+    group: 'coordinate',
     auth: true,
     summary: 'Begin a staged transaction that takes operations until it expires',
   },
@@ -265,7 +270,7 @@ export const routes: readonly Route[] = [
     method: 'POST',
     path: '/v1/transactions/staged/{txId}/operations',
     handler: 'transactions.add',
-    group: 'write',
+    group: 'coordinate',
     auth: true,
     summary: 'Add one operation to a staged transaction (checked as it is added)',
   },
@@ -273,7 +278,7 @@ export const routes: readonly Route[] = [
     method: 'POST',
     path: '/v1/transactions/staged/{txId}/commit',
     handler: 'transactions.commit',
-    group: 'write',
+    group: 'coordinate',
     auth: true,
     summary: 'Commit a staged transaction, every precondition checked again (repeatable)',
   },
@@ -281,7 +286,7 @@ export const routes: readonly Route[] = [
     method: 'DELETE',
     path: '/v1/transactions/staged/{txId}',
     handler: 'transactions.abort',
-    group: 'write',
+    group: 'coordinate',
     auth: true,
     summary: 'Abort a staged transaction',
   },
@@ -289,7 +294,7 @@ export const routes: readonly Route[] = [
     method: 'POST',
     path: '/v1/subscriptions',
     handler: 'subscriptions.create',
-    group: 'write',
+    group: 'coordinate',
     auth: true,
     summary: 'Register a webhook URL for event types; the answer shows the signing secret once',
   },
@@ -313,7 +318,7 @@ export const routes: readonly Route[] = [
     method: 'DELETE',
     path: '/v1/subscriptions/{id}',
     handler: 'subscriptions.delete',
-    group: 'write',
+    group: 'coordinate',
     auth: true,
     summary: 'Remove a webhook subscription',
   },

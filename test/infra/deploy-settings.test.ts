@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { CORS_ORIGINS_ENV } from '../../functions/http/cors';
 import { buildApp } from '../../infra/build-app';
+import { GROUP_ENTRIES } from '../../infra/bundle-options';
 import { CONTEXT_KEYS, DeploySettingsError } from '../../infra/deploy-settings';
 
 const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
@@ -54,7 +55,7 @@ describe('deployment settings', () => {
     const routeFunctions = Object.entries(template.findResources('AWS::Lambda::Function')).filter(
       ([id]) => !id.startsWith('WebhookFunction'),
     );
-    expect(routeFunctions).toHaveLength(3);
+    expect(routeFunctions).toHaveLength(Object.keys(GROUP_ENTRIES).length);
     for (const [, fn] of routeFunctions) {
       expect(fn.Properties.Environment.Variables[CORS_ORIGINS_ENV]).toBe(
         'https://app.example.com,http://localhost:5173',

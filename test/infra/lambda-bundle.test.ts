@@ -224,7 +224,7 @@ describe('the bundled Lambda handlers', () => {
     expect(hasInput(shipped.public, 'functions/http/openapi.ts')).toBe(true);
     expect(hasInput(shipped.read, 'functions/http/openapi.ts')).toBe(false);
     expect(hasInput(shipped.write, 'functions/http/openapi.ts')).toBe(false);
-    expect(hasInput(shipped.write, 'functions/http/transaction-body.ts')).toBe(true);
+    expect(hasInput(shipped.coordinate, 'functions/http/transaction-body.ts')).toBe(true);
     expect(hasInput(shipped.read, 'functions/http/docs-page.ts')).toBe(false);
     // The public function has no table access: it carries no DynamoDB client.
     const usesSdk = (built: Built) =>
@@ -233,15 +233,19 @@ describe('the bundled Lambda handlers', () => {
     expect(usesSdk(shipped.read)).toBe(true);
     // The read function serves no write: no code of the write path is in its bundle.
     const hasCode = (built: Built, file: string) => built.code.includes(file);
+    for (const file of ['functions/core/document-writes.ts', 'functions/core/merge.ts']) {
+      expect(hasCode(shipped.read, file), file).toBe(false);
+      expect(hasCode(shipped.write, file), file).toBe(true);
+    }
+    // Leases, transactions and webhook subscriptions are the coordinate function's alone.
     for (const file of [
-      'functions/core/document-writes.ts',
-      'functions/core/merge.ts',
       'functions/core/transaction-engine.ts',
       'functions/core/lease-writes.ts',
       'functions/core/webhook-urls.ts',
     ]) {
       expect(hasCode(shipped.read, file), file).toBe(false);
-      expect(hasCode(shipped.write, file), file).toBe(true);
+      expect(hasCode(shipped.write, file), file).toBe(false);
+      expect(hasCode(shipped.coordinate, file), file).toBe(true);
     }
     expect(shipped.read.code.some((input) => input.includes('node_modules/fast-json-patch/'))).toBe(
       false,

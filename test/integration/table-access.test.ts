@@ -256,7 +256,7 @@ describe('table access by function group', () => {
 
     // Every route was driven: a new route must be added here, so its access is checked.
     expect([...new Set(routes.map((r) => r.handler))].filter((h) => !covered.has(h))).toEqual([]);
-    for (const g of ['read', 'write', 'public'] as const) {
+    for (const g of ['read', 'write', 'coordinate', 'public'] as const) {
       const granted = new Set(TABLE_ACTIONS[g]);
       expect(
         [...(used.get(g) ?? [])].filter((action) => !granted.has(action)),
@@ -264,16 +264,16 @@ describe('table access by function group', () => {
       ).toEqual([]);
     }
     // Admission claims rate-limit tokens in blocks per instance, so a read may need no key write.
-    for (const g of ['read', 'write', 'public'] as const) {
+    for (const g of ['read', 'write', 'coordinate', 'public'] as const) {
       const granted =
-        g === 'read' ? READ_GROUP_KEY_ACTIONS : g === 'write' ? ['dynamodb:UpdateItem'] : [];
+        g === 'read' ? READ_GROUP_KEY_ACTIONS : g === 'public' ? [] : ['dynamodb:UpdateItem'];
       expect(
         [...(keyWrites.get(g) ?? [])].filter((a) => !granted.includes(a)),
         g,
       ).toEqual([]);
     }
     // Each granted action is really used by some route: nothing granted "just in case".
-    for (const g of ['read', 'write'] as const) {
+    for (const g of ['read', 'write', 'coordinate'] as const) {
       expect([...(used.get(g) ?? [])].sort(), g).toEqual([...TABLE_ACTIONS[g]].sort());
     }
   });

@@ -1,21 +1,11 @@
-/** The `write` function group: every route that changes state, and the services they use. */
+/**
+ * The `write` function group: every route that changes one document
+ * (create, replace, patch, delete, restore a version, resolve a conflict),
+ * and the items service they use.
+ */
 import { createItemService } from '../../core/items';
-import { createLeaseService } from '../../core/leases';
-import { createStagedTransactionService } from '../../core/staged-transactions';
-import { WEBHOOKS_NOT_SET_UP } from '../../core/subscription-reads';
-import { createSubscriptionService } from '../../core/subscriptions';
-import { createTransactionService } from '../../core/transactions';
 import { resolveConflict } from '../handlers/conflicts';
 import { createItem, deleteItem, patchItem, replaceItem } from '../handlers/items';
-import { acquireLock, releaseLock, renewLock } from '../handlers/locks';
-import { createSubscription, deleteSubscription } from '../handlers/subscriptions';
-import {
-  abortStaged,
-  addStaged,
-  beginStaged,
-  commitStaged,
-  runTransaction,
-} from '../handlers/transactions';
 import { restoreVersion } from '../handlers/versions';
 import type { RouteHandlers, ServiceMakers } from '../route-app';
 
@@ -24,17 +14,7 @@ export const writeHandlers = {
   'items.replace': replaceItem,
   'items.patch': patchItem,
   'items.delete': deleteItem,
-  'locks.acquire': acquireLock,
-  'locks.renew': renewLock,
-  'locks.release': releaseLock,
   'versions.restore': restoreVersion,
-  'transactions.run': runTransaction,
-  'transactions.begin': beginStaged,
-  'transactions.add': addStaged,
-  'transactions.commit': commitStaged,
-  'transactions.abort': abortStaged,
-  'subscriptions.create': createSubscription,
-  'subscriptions.delete': deleteSubscription,
   'conflicts.resolve': resolveConflict,
 } satisfies RouteHandlers;
 
@@ -42,13 +22,4 @@ export const writeServices: ServiceMakers = {
   items: ({ config, store }) => createItemService({ config, store }),
   // One items service answers both, so its schemas are compiled once.
   reads: ({ services }) => services.items,
-  leases: ({ store, services }) =>
-    createLeaseService({ store, collection: services.items.assertCollection }),
-  transactions: ({ config, store }) => createTransactionService({ config, store }),
-  staged: ({ store, services }) =>
-    createStagedTransactionService({ transactions: services.transactions, store }),
-  subscriptions: ({ subscriptionStore, webhooks }) =>
-    subscriptionStore
-      ? createSubscriptionService({ store: subscriptionStore, policy: webhooks })
-      : WEBHOOKS_NOT_SET_UP,
 };

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../functions/core/config';
 import { createApiKey } from '../../../functions/core/key-admin';
 import { ALL_HANDLERS } from '../../../functions/http/app';
+import { coordinateHandlers, coordinateServices } from '../../../functions/http/groups/coordinate';
 import { publicHandlers, publicServices } from '../../../functions/http/groups/public';
 import { readHandlers, readServices } from '../../../functions/http/groups/read';
 import { writeHandlers, writeServices } from '../../../functions/http/groups/write';
@@ -22,6 +23,7 @@ import { createMemoryItemStore } from '../../helpers/memory-item-store';
 const GROUP_SERVICES: Record<FunctionGroup, ServiceMakers> = {
   read: readServices,
   write: writeServices,
+  coordinate: coordinateServices,
   public: publicServices,
 };
 
@@ -34,6 +36,7 @@ const pathOf = (template: string): string =>
 const GROUP_HANDLERS: Record<FunctionGroup, object> = {
   read: readHandlers,
   write: writeHandlers,
+  coordinate: coordinateHandlers,
   public: publicHandlers,
 };
 
