@@ -1,20 +1,18 @@
 /**
  * The two patch formats: JSON Merge Patch (RFC 7396) and JSON Patch
- * (RFC 6902, through fast-json-patch). Both apply to the representation
+ * (RFC 6902, json-patch.ts). Both apply to the representation
  * (document plus `id` and `version`), so a JSON Patch `test` of `/version`
  * works as a precondition.
  */
-import type { Operation } from 'fast-json-patch';
-import jsonPatch from 'fast-json-patch';
 import { utf8Length } from './documents';
 import {
   BadRequestError,
-  DomainError,
   PatchTestFailedError,
   PayloadTooLargeError,
   ValidationError,
 } from './errors';
 import type { ItemView, JsonObject, JsonValue } from './items-model';
+import { applyOperation, JsonPatchError, type PatchOperation, valueAt } from './json-patch';
 import { MAX_DOCUMENT_BYTES, MAX_PATCH_OPERATIONS } from './limits';
 
 export type Patch =
@@ -46,7 +44,7 @@ export const checkPatch = (patch: Patch): void => {
   if (patch.format === 'json') checkOperations(patch.value);
 };
 
-const checkOperations = (value: JsonValue): Operation[] => {
+const checkOperations = (value: JsonValue): PatchOperation[] => {
   if (!Array.isArray(value))
     throw new BadRequestError('a JSON Patch must be an array of operations');
   if (value.length > MAX_PATCH_OPERATIONS) {
@@ -58,24 +56,7 @@ const checkOperations = (value: JsonValue): Operation[] => {
     }
     if (typeof op.path !== 'string') throw new BadRequestError(`operation ${index} has no "path"`);
   });
-  return value as unknown as Operation[];
-};
-
-const describePatchError = (
-  error: unknown,
-  operations: readonly Operation[],
-): { index: number; pointer: string; name: string } => {
-  if (error instanceof jsonPatch.JsonPatchError) {
-    // The library's validator reports index 0 for every operation; find the real one.
-    const found = operations.indexOf(error.operation as Operation);
-    return {
-      index: found >= 0 ? found : (error.index ?? 0),
-      pointer: (error.operation as { path?: string } | undefined)?.path ?? '',
-      name: error.name,
-    };
-  }
-  // fast-json-patch throws a plain TypeError for `__proto__` paths.
-  return { index: 0, pointer: '', name: 'OPERATION_PATH_INVALID' };
+  return value as unknown as PatchOperation[];
 };
 
 /**
@@ -89,14 +70,11 @@ const jsonSize = (value: unknown): number =>
   value === undefined ? 0 : utf8Length(JSON.stringify(value));
 
 /** What an operation may add to the document, without applying it. */
-const growthOf = (document: unknown, op: Operation): number => {
+const growthOf = (document: JsonValue, op: PatchOperation): number => {
   if (op.op === 'add' || op.op === 'replace') return jsonSize(op.value);
-  if (op.op !== 'copy') return 0;
-  try {
-    return jsonSize(jsonPatch.getValueByPointer(document, op.from));
-  } catch {
-    return 0; // An unresolvable `from` fails validation when the operation applies.
-  }
+  if (op.op !== 'copy' || typeof op.from !== 'string') return 0;
+  // An unresolvable `from` is refused when the operation applies.
+  return jsonSize(valueAt(document, op.from));
 };
 
 /**
@@ -105,8 +83,8 @@ const growthOf = (document: unknown, op: Operation): number => {
  * and the patch stops with 413 as soon as the document would be too large, or
  * with 422 when it has copied and measured too much on the way.
  */
-const applyBounded = (document: JsonObject, operations: readonly Operation[]): JsonValue => {
-  let current: unknown = structuredClone(document);
+const applyBounded = (document: JsonObject, operations: readonly PatchOperation[]): JsonValue => {
+  let current: JsonValue = structuredClone(document);
   let bound = jsonSize(current);
   let work = 0;
   for (const [index, op] of operations.entries()) {
@@ -130,10 +108,10 @@ const applyBounded = (document: JsonObject, operations: readonly Operation[]): J
         },
       ]);
     }
-    current = jsonPatch.applyOperation(current, op, true, true, true, index).newDocument;
+    current = applyOperation(current, op, index);
     bound += growth;
   }
-  return current as JsonValue;
+  return current;
 };
 
 /** Applies a JSON Patch to a representation; a failed `test` is a conflict with the current state. */
@@ -142,8 +120,9 @@ export const applyJsonPatch = (current: ItemView, value: JsonValue): JsonValue =
   try {
     return applyBounded(current.document, operations);
   } catch (error) {
-    if (error instanceof DomainError) throw error;
-    const { index, pointer, name } = describePatchError(error, operations);
+    // Anything but a refused operation is the server's fault, not the patch's.
+    if (!(error instanceof JsonPatchError)) throw error;
+    const { index, pointer, failure: name } = error;
     if (name === 'TEST_OPERATION_FAILED') {
       throw new PatchTestFailedError(
         `test operation ${index} failed at "${pointer}"`,
