@@ -1,10 +1,10 @@
 /**
  * What every Lambda function of the API shares: the configuration, the
  * observer and the settings from the environment. Each function group has
- * its own entry (lambda-read.ts, lambda-write.ts, lambda-public.ts) that
- * hands this its group's handlers and stores, so a group's bundle holds only
- * its routes' code, and the public function, which has no table access, not
- * even the DynamoDB client.
+ * its own entry (lambda-read.ts, lambda-write.ts, lambda-coordinate.ts,
+ * lambda-public.ts) that hands this its group's handlers, service makers and
+ * stores, so a group's bundle holds only its routes' code, and the public
+ * function, which has no table access, not even the DynamoDB client.
  */
 import type { ApiKeyStore } from '../core/api-keys';
 import type { ItemStore } from '../core/items-model';
