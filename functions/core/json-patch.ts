@@ -80,16 +80,20 @@ const child = (container: Container, token: string): JsonValue | undefined => {
   return Object.hasOwn(container, token) ? container[token] : undefined;
 };
 
-/** The value a pointer names in a document; undefined when it names none (or is no pointer). */
-export const valueAt = (document: JsonValue, pointer: string): JsonValue | undefined => {
-  const tokens = parsePointer(pointer);
-  if (!tokens) return undefined;
+/** The value reference tokens name in a document; undefined when they name none. */
+const resolve = (document: JsonValue, tokens: readonly string[]): JsonValue | undefined => {
   let current: JsonValue | undefined = document;
   for (const token of tokens) {
     if (!isContainer(current)) return undefined;
     current = child(current, token);
   }
   return current;
+};
+
+/** The value a pointer names in a document; undefined when it names none (or is no pointer). */
+export const valueAt = (document: JsonValue, pointer: string): JsonValue | undefined => {
+  const tokens = parsePointer(pointer);
+  return tokens ? resolve(document, tokens) : undefined;
 };
 
 /** RFC 6902 §4.6: JSON equality, member order aside. */
@@ -127,29 +131,27 @@ export const applyOperation = (
 
   switch (op.op) {
     case 'test':
-      if (!jsonEqual(valueAt(document, op.path), value)) fail('TEST_OPERATION_FAILED');
+      if (!jsonEqual(resolve(document, path), value)) fail('TEST_OPERATION_FAILED');
       return document;
     case 'add':
       return add(document, path, structuredClone(value), fail);
     case 'remove':
-      if (valueAt(document, op.path) === undefined) fail('OPERATION_PATH_UNRESOLVABLE');
+      if (resolve(document, path) === undefined) fail('OPERATION_PATH_UNRESOLVABLE');
       return remove(document, path);
     case 'replace':
-      if (valueAt(document, op.path) === undefined) fail('OPERATION_PATH_UNRESOLVABLE');
+      if (resolve(document, path) === undefined) fail('OPERATION_PATH_UNRESOLVABLE');
       return replace(document, path, structuredClone(value));
     case 'copy':
     case 'move': {
       if (typeof op.from !== 'string') return fail('OPERATION_FROM_REQUIRED');
       const from = parsePointer(op.from) ?? fail('OPERATION_PATH_INVALID', op.from);
-      const source = valueAt(document, op.from);
+      const source = resolve(document, from);
       if (source === undefined) return fail('OPERATION_FROM_UNRESOLVABLE', op.from);
       if (op.op === 'copy') return add(document, path, structuredClone(source), fail);
-      // RFC 6902 §4.4: a location cannot be moved into one of its own children.
-      if (path.length > from.length && from.every((token, i) => path[i] === token)) {
-        fail('OPERATION_MOVE_INTO_ITSELF');
-      }
-      if (from.length === path.length && from.every((token, i) => path[i] === token)) {
-        return document;
+      if (from.every((token, i) => path[i] === token)) {
+        // Onto itself it moves nothing; RFC 6902 §4.4: never into one of its own children.
+        if (path.length === from.length) return document;
+        if (path.length > from.length) fail('OPERATION_MOVE_INTO_ITSELF');
       }
       return add(remove(document, from), path, source, fail);
     }
@@ -162,10 +164,7 @@ const addTarget = (
   path: readonly string[],
   fail: (failure: PatchFailure) => never,
 ): { parent: Container; token: string } => {
-  let parent: JsonValue | undefined = document;
-  for (const token of path.slice(0, -1)) {
-    parent = isContainer(parent) ? child(parent, token) : undefined;
-  }
+  const parent = resolve(document, path.slice(0, -1));
   if (!isContainer(parent)) return fail('OPERATION_PATH_CANNOT_ADD');
   const token = path[path.length - 1] as string;
   if (Array.isArray(parent)) {
@@ -194,7 +193,7 @@ const add = (
 /** Replaces what `path` names, in its place; the caller has checked that it names something. */
 const replace = (document: JsonValue, path: readonly string[], value: JsonValue): JsonValue => {
   if (path.length === 0) return value;
-  const parent = valueAt(document, pointerOf(path.slice(0, -1))) as Container;
+  const parent = resolve(document, path.slice(0, -1)) as Container;
   const token = path[path.length - 1] as string;
   if (Array.isArray(parent)) parent[Number(token)] = value;
   else parent[token] = value;
@@ -204,12 +203,9 @@ const replace = (document: JsonValue, path: readonly string[], value: JsonValue)
 /** Removes what `path` names; the caller has checked that it names something. */
 const remove = (document: JsonValue, path: readonly string[]): JsonValue => {
   if (path.length === 0) return null;
-  const parent = valueAt(document, pointerOf(path.slice(0, -1))) as Container;
+  const parent = resolve(document, path.slice(0, -1)) as Container;
   const token = path[path.length - 1] as string;
   if (Array.isArray(parent)) parent.splice(Number(token), 1);
   else delete parent[token];
   return document;
 };
-
-const pointerOf = (tokens: readonly string[]): string =>
-  tokens.map((token) => `/${token.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
