@@ -27,7 +27,7 @@ import {
 } from './errors';
 import type { ItemStore } from './items-model';
 import { type StagedRecord, StagedRefusedError } from './staged-model';
-import { readStaged, type StagedView, stagedViewOf } from './staged-reads';
+import { createStagedReads, readStaged, type StagedView } from './staged-reads';
 import { actionsOf, budgetRule, OPERATION_ACTION_BUDGET } from './transaction-limits';
 import type { TransactionOperation, TransactionResult } from './transaction-model';
 import { documentOf, prepareOperation, prepareOperations } from './transaction-operations';
@@ -89,9 +89,7 @@ export const createStagedTransactionService = ({
       return { id: record.id, state: 'open', expiresAt: deadline, operations: [] };
     },
 
-    async get(tenant: string, id: string): Promise<StagedView> {
-      return stagedViewOf(await read(tenant, id), now());
-    },
+    ...createStagedReads({ store, now }),
 
     /** Checks one operation and appends it: one conditional write, no read. */
     async add(

@@ -8,7 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { checkId, isPlainObject } from './documents';
 import { NotFoundError, ValidationError, type ValidationIssue } from './errors';
 import { COLLECTION_PATTERN } from './limits';
-import { publicView, type StoredSubscription, type Subscription } from './subscription-reads';
+import {
+  createSubscriptionReads,
+  type StoredSubscription,
+  type Subscription,
+} from './subscription-reads';
 import { ulid } from './ulid';
 import { EVENT_TYPES, type EventType } from './webhook-events';
 import { checkWebhookUrl, type WebhookPolicy } from './webhook-urls';
@@ -131,9 +135,7 @@ export const createSubscriptionService = ({
     return subscription;
   },
 
-  async list(tenant) {
-    return (await store.listSubscriptions(tenant)).map(publicView);
-  },
+  ...createSubscriptionReads(store),
 
   async remove(tenant, id) {
     // `.` and `..` are no addressable ids: 400, as for documents.
