@@ -6,7 +6,6 @@
  * the record is a separate write, and when it fails the 409 still goes out,
  * marked so that the request log and metrics count the failure.
  */
-
 import type { ApplyTo } from './conflict-policy';
 import type { ConflictProposal, ConflictRecord, ConflictStore } from './conflicts-model';
 import { CONFLICT_STATUSES, type ConflictStatus } from './conflicts-model';

@@ -5,7 +5,6 @@
  * document). Retry-safe with an Idempotency-Key: the answer is stored in the
  * same transaction.
  */
-
 import { createCollections } from './collections';
 import type { ConcordConfig } from './config';
 import { createConflictInbox } from './conflicts';
