@@ -35,11 +35,16 @@ export const CORS = {
 /** The Lambda environment variable that narrows `allowOrigins` per deployment (comma-separated). */
 export const CORS_ORIGINS_ENV = 'CONCORD_CORS_ORIGINS';
 
+/** What every CORS answer carries besides the allowed origin, a preflight's or not. */
+export const corsHeaders = (): Record<string, string> => ({
+  'Access-Control-Allow-Headers': CORS.allowHeaders.join(','),
+  'Access-Control-Allow-Methods': CORS.allowMethods.join(','),
+  'Access-Control-Expose-Headers': CORS.exposeHeaders.join(','),
+  'Access-Control-Max-Age': String(CORS.maxAgeSeconds),
+});
+
 /** Headers of a preflight (OPTIONS) answer, for hosts that do not answer it themselves. */
 export const preflightHeaders = (): Record<string, string> => ({
-  'access-control-allow-origin': CORS.allowOrigins.join(','),
-  'access-control-allow-methods': CORS.allowMethods.join(','),
-  'access-control-allow-headers': CORS.allowHeaders.join(','),
-  'access-control-expose-headers': CORS.exposeHeaders.join(','),
-  'access-control-max-age': String(CORS.maxAgeSeconds),
+  'Access-Control-Allow-Origin': CORS.allowOrigins.join(','),
+  ...corsHeaders(),
 });

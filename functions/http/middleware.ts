@@ -2,7 +2,7 @@ import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { HttpProfile } from '../core/config';
 import { DomainError } from '../core/errors';
-import { CORS } from './cors';
+import { CORS, corsHeaders } from './cors';
 import { problemResponse } from './problem';
 
 type Request = middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
@@ -17,12 +17,7 @@ type Middleware = middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStr
 export const cors = (origins: readonly string[] = CORS.allowOrigins): Middleware => {
   const anyOrigin = origins.includes('*');
   const allowed = new Set(origins.map((origin) => origin.toLowerCase()));
-  const fixed: Record<string, string> = {
-    'Access-Control-Allow-Headers': CORS.allowHeaders.join(','),
-    'Access-Control-Allow-Methods': CORS.allowMethods.join(','),
-    'Access-Control-Expose-Headers': CORS.exposeHeaders.join(','),
-    'Access-Control-Max-Age': String(CORS.maxAgeSeconds),
-  };
+  const fixed = corsHeaders();
   const add = async (request: Request) => {
     const response = request.response;
     if (!response) return;
