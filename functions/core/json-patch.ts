@@ -12,9 +12,12 @@
  */
 import type { JsonObject, JsonValue } from './items-model';
 
+/** The operations of RFC 6902 §4. */
+export const PATCH_OPS = ['add', 'remove', 'replace', 'move', 'copy', 'test'] as const;
+
 /** What an operation looks like once checked for `op` and `path` (patch.ts). */
 export interface PatchOperation {
-  readonly op: 'add' | 'remove' | 'replace' | 'move' | 'copy' | 'test';
+  readonly op: (typeof PATCH_OPS)[number];
   readonly path: string;
   readonly from?: unknown;
   readonly value?: unknown;

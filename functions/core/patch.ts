@@ -12,7 +12,13 @@ import {
   ValidationError,
 } from './errors';
 import type { ItemView, JsonObject, JsonValue } from './items-model';
-import { applyOperation, JsonPatchError, type PatchOperation, valueAt } from './json-patch';
+import {
+  applyOperation,
+  JsonPatchError,
+  PATCH_OPS,
+  type PatchOperation,
+  valueAt,
+} from './json-patch';
 import { MAX_DOCUMENT_BYTES, MAX_PATCH_OPERATIONS } from './limits';
 
 export type Patch =
@@ -37,7 +43,7 @@ export const applyMergePatch = (target: JsonValue | undefined, patch: JsonValue)
   return Object.fromEntries(result);
 };
 
-const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
+const OPS = new Set<string>(PATCH_OPS);
 
 /** Checks a patch's structure; done before any read, so a malformed patch is always a 400. */
 export const checkPatch = (patch: Patch): void => {
