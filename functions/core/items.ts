@@ -1,9 +1,9 @@
 /**
  * The items domain: create-if-absent, version-checked replace, patch and
  * delete, restore and conflict resolution, over the reads of item-reads.ts.
- * Every write is one plan sent as one request (document-writes.ts), pinned to the version it
- * replaces, so concurrent writers that present the same version get exactly
- * one winner.
+ * Every write is one plan sent as one request (document-writes.ts), pinned
+ * to the version it replaces, so concurrent writers that present the same
+ * version get exactly one winner.
  */
 import { requirePrecondition, storedBody } from './collections';
 import type { ConcordConfig } from './config';
