@@ -251,10 +251,16 @@ const looseInReference = (op: PatchOperation): boolean => {
   );
 };
 
+/**
+ * The reference's result on copies of the document and the operations: it
+ * inserts an operation's value itself, so a later operation would change the
+ * patch (and fast-check's generated values, which it shrinks) otherwise.
+ */
 const referenceResult = (document: JsonValue, operations: PatchOperation[]) => {
   try {
+    const patch = structuredClone(operations) as never;
     return {
-      ok: reference.applyPatch(structuredClone(document), operations as never, true, true, true)
+      ok: reference.applyPatch(structuredClone(document), patch, true, true, true)
         .newDocument as JsonValue,
     };
   } catch {
@@ -276,6 +282,16 @@ describe('JSON Patch against fast-json-patch', () => {
             actual = { ok: apply(document, operations) };
           } catch (error) {
             if (!(error instanceof JsonPatchError)) throw error;
+            // The reference adds the value of a copy or move without checking where it
+            // goes, so it takes an array index past the end or one that is no number.
+            const op = operations[error.index];
+            fc.pre(
+              !(
+                (op?.op === 'copy' || op?.op === 'move') &&
+                (error.failure === 'OPERATION_VALUE_OUT_OF_BOUNDS' ||
+                  error.failure === 'OPERATION_PATH_ILLEGAL_ARRAY_INDEX')
+              ),
+            );
             actual = { failed: true };
           }
           expect(actual).toEqual(expected);
