@@ -233,6 +233,13 @@ export const runContentionBench = async (
   const rows = cells.map(({ mode, n }, i) =>
     summarize(mode, n, contended[i] ?? [], baselines[i] ?? []),
   );
+  const samplesOf = (into: Sample[][], n: number) =>
+    into[cells.findIndex((c) => c.mode === 'jitter' && c.n === n)] ?? [];
+  const ceiling = serialCeiling(
+    samplesOf(contended, 1),
+    samplesOf(baselines, 16),
+    samplesOf(contended, 16),
+  );
   const series: ChartSeries[] = MODES.map(({ mode, label, color }) => ({
     label,
     color,
@@ -244,7 +251,37 @@ export const runContentionBench = async (
         requestsPerSuccess: r.requestsPerSuccess.median,
       })),
   }));
-  return { markdown: report(rows), svg: renderContentionChart(series), rows };
+  return { markdown: report(rows, ceiling), svg: renderContentionChart(series), rows };
+};
+
+/**
+ * One document's writes are serialized: each must see the one before it. So what one
+ * document can do is bounded by a single writer alone on it, one write after another with
+ * nothing in its way; on a machine of C cores that is about 1/C of what many documents do
+ * at once. Both ratios are taken round by round.
+ */
+interface SerialCeiling {
+  /** One writer alone on one document, over 16 writers on 16 documents. */
+  readonly ofBaseline: Spread;
+  /** `update()` with 16 writers on one document, over one writer alone. */
+  readonly reached: Spread;
+}
+
+const serialCeiling = (
+  alone: readonly Sample[],
+  baseline16: readonly Sample[],
+  contended16: readonly Sample[],
+): SerialCeiling => {
+  const goodput = (s: Sample) => s.final / s.seconds;
+  const rounds = alone.map((one, r) => ({
+    one: goodput(one),
+    own: goodput(baseline16[r] ?? one),
+    shared: goodput(contended16[r] ?? one),
+  }));
+  return {
+    ofBaseline: spread(rounds.map((x) => x.one / x.own)),
+    reached: spread(rounds.map((x) => x.shared / x.one)),
+  };
 };
 
 const fmt = (value: number, digits = 1): string =>
@@ -252,7 +289,7 @@ const fmt = (value: number, digits = 1): string =>
 const fmtSpread = (s: Spread, digits = 1, unit = ''): string =>
   `${fmt(s.median, digits)}${unit} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
 
-const report = (rows: ContentionRow[]): string => {
+const report = (rows: ContentionRow[], ceiling: SerialCeiling): string => {
   const label = (mode: ContentionMode) => MODES.find((x) => x.mode === mode)?.label ?? mode;
   const lines = rows.map((r) => {
     const gave = Object.entries(r.giveUps);
@@ -309,6 +346,15 @@ const report = (rows: ContentionRow[]): string => {
     '| goal | measured | met |',
     '|---|---|---|',
     ...goals.map(([goal, met, measured]) => `| ${goal} | ${measured} | ${met ? 'yes' : 'no'} |`),
+    '',
+    '### What one document can do here',
+    '',
+    "One document's writes are serialized: each must see the one before it. One writer alone on",
+    'one document, each write sent as soon as the one before it is answered (`update()` at N = 1),',
+    `reached ${fmtSpread(ceiling.ofBaseline, 2, '×')} of 16 writers on 16 documents in the same`,
+    `round: the ceiling of "× own documents" on this ${cpus().length}-core machine, where the many`,
+    'documents keep every core busy and the one document cannot. `update()` with 16 writers on',
+    `one document reached ${fmtSpread(ceiling.reached, 2, '×')} of that single writer.`,
     '',
   ].join('\n');
 };
