@@ -14,19 +14,22 @@ import {
 import { ConflictError } from './errors.js';
 import { LastSeen } from './last-seen.js';
 import { runWithLock } from './lock-loop.js';
-import { toLease, toPage, toVersioned, toWriteResult } from './representation.js';
+import { toLease, toPage, toVersioned, toVersionPage, toWriteResult } from './representation.js';
 import {
   acquireLockSpec,
   createSpec,
   deleteSpec,
   getSpec,
+  getVersionSpec,
   JSON_PATCH,
   listSpec,
+  listVersionsSpec,
   MERGE_PATCH,
   patchSpec,
   releaseLockSpec,
   renewLockSpec,
   replaceSpec,
+  restoreSpec,
 } from './request-specs.js';
 import { abortableSleep, DEFAULT_CONFLICT_BACKOFF, DEFAULT_RETRY_POLICY } from './retry.js';
 import type {
@@ -60,9 +63,12 @@ import type {
   Page,
   PatchOptions,
   ReplaceOptions,
+  RestoreOptions,
   SleepFn,
   UpdateOptions,
+  VersionEntry,
   VersionedDocument,
+  VersionPage,
   WithLockOptions,
   WriteResult,
 } from './types.js';
@@ -192,6 +198,63 @@ export class ConcordClient {
       yield* page.items;
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined);
+  }
+
+  /**
+   * One page of `GET /v1/{collection}/{id}/versions`: the versions history still
+   * keeps, newest first (a deleted document's history included). Rejects with
+   * `NotFoundError` when the document has none.
+   */
+  versions(collection: string, id: string, options: ListOptions = {}): Promise<VersionPage> {
+    return this.#call(listVersionsSpec(collection, id, options), options, toVersionPage);
+  }
+
+  /** Every kept version of a document, newest first, fetching pages lazily. */
+  async *allVersions(
+    collection: string,
+    id: string,
+    options: Omit<ListOptions, 'cursor'> = {},
+  ): AsyncGenerator<VersionEntry, void, undefined> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.versions(collection, id, { ...options, cursor });
+      yield* page.items;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+
+  /**
+   * `GET …/versions/{n}`: that version's document, with its ETag. Rejects with
+   * `NotFoundError` when the version was never written or is no longer kept,
+   * and with a `ConcordError` of code `version-is-deletion` (410) for the
+   * version that deleted the document.
+   */
+  version<T extends object = JsonObject>(
+    collection: string,
+    id: string,
+    version: number,
+    options: CallOptions = {},
+  ): Promise<VersionedDocument<T>> {
+    return this.#call(getVersionSpec(collection, id, version), options, readCurrent<T>);
+  }
+
+  /**
+   * `POST …/versions/{n}/restore`: writes version n's content as a new version
+   * (versions never go back), under the precondition a replace would need:
+   * `ifMatch` the current version, or `ifNoneMatch: '*'` to revive a deleted
+   * document (then `created` is true). A stale `ifMatch` rejects with a
+   * `ConflictError` carrying the current document; restoring a deletion with
+   * code `nothing-to-restore` (422). Sends an `Idempotency-Key` unless
+   * disabled, so a retry after a lost answer is safe.
+   */
+  restore<T extends object = JsonObject>(
+    collection: string,
+    id: string,
+    version: number,
+    options: RestoreOptions,
+  ): Promise<WriteResult<T>> {
+    const spec = restoreSpec(collection, id, version, options);
+    return this.#call(spec, options, toWriteResult<T>);
   }
 
   /**

@@ -10,7 +10,9 @@ import type {
   JsonObject,
   Lease,
   Page,
+  VersionEntry,
   VersionedDocument,
+  VersionPage,
   WriteResult,
 } from './types.js';
 
@@ -81,6 +83,27 @@ export function toPage<T extends object = JsonObject>(raw: RawResponse): Page<T>
   if (!Array.isArray(body?.items)) throw invalid(raw.status, 'Expected a list with `items`');
   const nextCursor = typeof body.nextCursor === 'string' ? body.nextCursor : null;
   return { items: body.items.map((item) => toVersioned<T>(item, raw.status)), nextCursor };
+}
+
+export function toVersionPage(raw: RawResponse): VersionPage {
+  const body = raw.body as { items?: unknown; nextCursor?: unknown } | undefined;
+  if (!Array.isArray(body?.items) || !body.items.every(isVersionEntry)) {
+    throw invalid(raw.status, 'Expected a page of versions with `items`');
+  }
+  const nextCursor = typeof body.nextCursor === 'string' ? body.nextCursor : null;
+  return { items: body.items, nextCursor };
+}
+
+function isVersionEntry(value: unknown): value is VersionEntry {
+  const entry = value as Partial<Record<keyof VersionEntry, unknown>> | null;
+  return (
+    typeof entry?.version === 'number' &&
+    typeof entry.etag === 'string' &&
+    typeof entry.operation === 'string' &&
+    typeof entry.time === 'string' &&
+    (typeof entry.keyId === 'string' || entry.keyId === null) &&
+    typeof entry.deleted === 'boolean'
+  );
 }
 
 /**

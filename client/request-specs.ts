@@ -12,6 +12,7 @@ import type {
   LockOptions,
   PatchOptions,
   ReplaceOptions,
+  RestoreOptions,
 } from './types.js';
 
 export const MERGE_PATCH = 'application/merge-patch+json';
@@ -93,6 +94,45 @@ export function listSpec(collection: string, options: ListOptions): RequestSpec 
   };
 }
 
+export function listVersionsSpec(
+  collection: string,
+  id: string,
+  options: ListOptions,
+): RequestSpec {
+  return {
+    method: 'GET',
+    path: `${itemPath(collection, id)}/versions`,
+    query: { limit: options.limit, cursor: options.cursor },
+  };
+}
+
+export function getVersionSpec(collection: string, id: string, version: number): RequestSpec {
+  return { method: 'GET', path: versionPath(collection, id, version) };
+}
+
+/**
+ * `POST …/versions/{n}/restore`, with the replace's precondition. A POST, so it
+ * carries a generated `Idempotency-Key` (costing the server nothing: a restore
+ * reads the old version either way), which makes retrying it safe.
+ */
+export function restoreSpec(
+  collection: string,
+  id: string,
+  version: number,
+  options: RestoreOptions,
+): RequestSpec {
+  const headers: Record<string, string> =
+    'ifMatch' in options
+      ? { 'if-match': formatEntityTag(options.ifMatch) }
+      : { 'if-none-match': '*' };
+  return {
+    method: 'POST',
+    path: `${versionPath(collection, id, version)}/restore`,
+    headers: withLockToken(headers, options.lockToken),
+    idempotencyKey: keyFor(options),
+  };
+}
+
 /** `POST …/lock`: not retried after an unknown outcome, as a second lease would be refused. */
 export function acquireLockSpec(collection: string, id: string, options: LockOptions): RequestSpec {
   return {
@@ -141,4 +181,8 @@ function collectionPath(collection: string): string {
 
 function itemPath(collection: string, id: string): string {
   return `${collectionPath(collection)}/${encodeURIComponent(id)}`;
+}
+
+function versionPath(collection: string, id: string, version: number): string {
+  return `${itemPath(collection, id)}/versions/${encodeURIComponent(String(version))}`;
 }

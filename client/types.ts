@@ -127,6 +127,34 @@ export interface ListOptions extends CallOptions {
   cursor?: string;
 }
 
+/** One kept version of a document, as its history lists it. */
+export interface VersionEntry {
+  readonly version: number;
+  /** That version's strong entity tag, e.g. `"4"`. */
+  readonly etag: string;
+  /** The write that made it. */
+  readonly operation: 'create' | 'replace' | 'patch' | 'delete' | 'restore';
+  /** When it was written (ISO 8601). */
+  readonly time: string;
+  /** The API key that wrote it; null when it was not written through one. */
+  readonly keyId: string | null;
+  /** True for the version that deleted the document: it has no content to read or restore. */
+  readonly deleted: boolean;
+}
+
+/** One page of a document's history, newest version first. */
+export interface VersionPage {
+  readonly items: VersionEntry[];
+  /** Opaque cursor for the next (older) page, `null` on the last page. */
+  readonly nextCursor: string | null;
+}
+
+/**
+ * Precondition of a restore, as for a replace: `ifMatch` the current version,
+ * or `ifNoneMatch: '*'` to revive a deleted document.
+ */
+export type RestoreOptions = ReplacePrecondition & IdempotentWriteOptions;
+
 /** One RFC 6902 JSON Patch operation. */
 export type JsonPatchOperation =
   | { op: 'add' | 'replace' | 'test'; path: string; value: JsonValue }

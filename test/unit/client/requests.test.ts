@@ -139,6 +139,84 @@ describe('requests and results', () => {
     ]);
   });
 
+  it('lists a page of versions with limit and cursor, and every page lazily', async () => {
+    const entry = (version: number, deleted = false) => ({
+      version,
+      etag: `"${version}"`,
+      operation: deleted ? 'delete' : 'replace',
+      time: '2026-01-01T00:00:00.000Z',
+      keyId: version === 1 ? null : 'k1',
+      deleted,
+    });
+    const server = fakeServer(
+      json(200, { items: [entry(3, true), entry(2)], nextCursor: 'v2' }),
+      json(200, { items: [entry(1)], nextCursor: null }),
+      json(200, { items: [entry(3, true)], nextCursor: null }),
+    );
+    const client = clientFor(server);
+    const versions: number[] = [];
+    for await (const v of client.allVersions('items', 'a/b', { limit: 2 }))
+      versions.push(v.version);
+    expect(versions).toEqual([3, 2, 1]);
+    expect(server.seen.map((r) => r.url)).toEqual([
+      'https://api.test/base/v1/items/a%2Fb/versions?limit=2',
+      'https://api.test/base/v1/items/a%2Fb/versions?limit=2&cursor=v2',
+    ]);
+    await expect(client.versions('items', 'a/b', { cursor: 'x' })).resolves.toEqual({
+      items: [entry(3, true)],
+      nextCursor: null,
+    });
+    expect(server.seen[2]?.url).toBe('https://api.test/base/v1/items/a%2Fb/versions?cursor=x');
+  });
+
+  it('rejects a versions page whose entries are not versions', async () => {
+    const server = fakeServer(json(200, { items: [{ id: 'a', version: 2 }], nextCursor: null }));
+    await expect(clientFor(server).versions('items', 'a')).rejects.toMatchObject({
+      code: 'invalid-response',
+    });
+  });
+
+  it('reads one version with its ETag', async () => {
+    const server = fakeServer(doc(200, { id: 'a', version: 2, n: 1 }));
+    const result = await clientFor(server).version('items', 'a', 2);
+    expect(server.seen[0]).toMatchObject({
+      method: 'GET',
+      url: 'https://api.test/base/v1/items/a/versions/2',
+    });
+    expect(result).toEqual({
+      id: 'a',
+      version: 2,
+      etag: '"2"',
+      document: { id: 'a', version: 2, n: 1 },
+    });
+  });
+
+  it('restores with POST, the precondition, a lock token and a generated idempotency key', async () => {
+    const server = fakeServer(
+      doc(200, { id: 'a', version: 6, n: 1 }),
+      doc(201, { id: 'a', version: 8, n: 1 }, { location: '/v1/items/a' }),
+    );
+    const client = clientFor(server);
+    const restored = await client.restore('items', 'a', 2, { ifMatch: 5, lockToken: 'lt' });
+    expect(server.seen[0]).toMatchObject({
+      method: 'POST',
+      url: 'https://api.test/base/v1/items/a/versions/2/restore',
+      body: undefined,
+    });
+    expect(server.seen[0]?.headers).toMatchObject({ 'if-match': '"5"', 'lock-token': 'lt' });
+    expect(server.seen[0]?.headers['idempotency-key']).toMatch(UUID);
+    expect(restored).toMatchObject({ version: 6, etag: '"6"', status: 200, created: false });
+
+    const revived = await client.restore('items', 'a', 2, {
+      ifNoneMatch: '*',
+      idempotencyKey: false,
+    });
+    expect(server.seen[1]?.headers['if-none-match']).toBe('*');
+    expect(server.seen[1]?.headers['if-match']).toBeUndefined();
+    expect(server.seen[1]?.headers['idempotency-key']).toBeUndefined();
+    expect(revived).toMatchObject({ version: 8, created: true, location: '/v1/items/a' });
+  });
+
   it('rejects a 2xx body that is not a document', async () => {
     const server = fakeServer(new Response('<html/>', { status: 200 }));
     await expect(clientFor(server).get('items', 'a')).rejects.toMatchObject({
