@@ -192,12 +192,7 @@ export class ConcordClient {
     collection: string,
     options: Omit<ListOptions, 'cursor'> = {},
   ): AsyncGenerator<VersionedDocument<T>, void, undefined> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.list<T>(collection, { ...options, cursor });
-      yield* page.items;
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor !== undefined);
+    yield* eachItem((cursor) => this.list<T>(collection, { ...options, cursor }));
   }
 
   /**
@@ -215,12 +210,7 @@ export class ConcordClient {
     id: string,
     options: Omit<ListOptions, 'cursor'> = {},
   ): AsyncGenerator<VersionEntry, void, undefined> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.versions(collection, id, { ...options, cursor });
-      yield* page.items;
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor !== undefined);
+    yield* eachItem((cursor) => this.versions(collection, id, { ...options, cursor }));
   }
 
   /**
@@ -468,6 +458,18 @@ export class ConcordClient {
       scope.close();
     }
   }
+}
+
+/** Every item of a paginated listing, fetching the next page only when the caller gets there. */
+async function* eachItem<I>(
+  page: (cursor: string | undefined) => Promise<{ items: I[]; nextCursor: string | null }>,
+): AsyncGenerator<I, void, undefined> {
+  let cursor: string | undefined;
+  do {
+    const next = await page(cursor);
+    yield* next.items;
+    cursor = next.nextCursor ?? undefined;
+  } while (cursor !== undefined);
 }
 
 function readDocument<T extends object>(raw: RawResponse): VersionedDocument<T> | undefined {

@@ -12,6 +12,7 @@ import type {
   LockOptions,
   PatchOptions,
   ReplaceOptions,
+  ReplacePrecondition,
   RestoreOptions,
 } from './types.js';
 
@@ -43,10 +44,7 @@ export function replaceSpec(
   document: object,
   options: ReplaceOptions,
 ): RequestSpec {
-  const headers: Record<string, string> =
-    'ifMatch' in options
-      ? { 'if-match': formatEntityTag(options.ifMatch) }
-      : { 'if-none-match': '*' };
+  const headers = preconditionHeaders(options);
   // No generated key: a keyed write costs the server a read and a transaction
   // instead of one conditional write, and a PUT with If-Match cannot apply
   // twice anyway. A caller-supplied key opts into retries that replay the
@@ -121,10 +119,7 @@ export function restoreSpec(
   version: number,
   options: RestoreOptions,
 ): RequestSpec {
-  const headers: Record<string, string> =
-    'ifMatch' in options
-      ? { 'if-match': formatEntityTag(options.ifMatch) }
-      : { 'if-none-match': '*' };
+  const headers = preconditionHeaders(options);
   return {
     method: 'POST',
     path: `${versionPath(collection, id, version)}/restore`,
@@ -162,6 +157,13 @@ export function releaseLockSpec(collection: string, id: string, lockToken: strin
     path: `${itemPath(collection, id)}/lock`,
     headers: { 'lock-token': lockToken },
   };
+}
+
+/** A replace's or restore's precondition: `If-Match`, or create-only `If-None-Match: *`. */
+function preconditionHeaders(options: ReplacePrecondition): Record<string, string> {
+  return 'ifMatch' in options
+    ? { 'if-match': formatEntityTag(options.ifMatch) }
+    : { 'if-none-match': '*' };
 }
 
 function withLockToken(headers: Record<string, string>, lockToken: string | undefined) {
