@@ -174,7 +174,6 @@ export const runOverheadBench = async (
               },
               ConditionExpression: 'attribute_not_exists(#pk)',
               ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },
           },
           // The entry that retention no longer keeps, as the handler's write drops it.

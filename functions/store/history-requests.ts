@@ -26,7 +26,11 @@ export const historyKey = ({ tenant, collection, id }: ItemKey, version: number)
   [TABLE_KEYS.sortKey]: historySortKey(version),
 });
 
-/** Puts a version's entry; a version is never written twice. */
+/**
+ * Puts a version's entry; a version is never written twice. A refusal of it
+ * only says that the version exists, so the old entry is not sent back: on a
+ * stale write it would be a second copy of a document nobody reads.
+ */
 export const historyPut = (tableName: string, { key, entry }: HistoryPart): PutAction => ({
   TableName: tableName,
   Item: {
@@ -41,7 +45,6 @@ export const historyPut = (tableName: string, { key, entry }: HistoryPart): PutA
   },
   ConditionExpression: 'attribute_not_exists(#pk)',
   ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
-  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
 });
 
 /** Deletes the entry retention no longer keeps; absent already is fine. */

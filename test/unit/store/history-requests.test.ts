@@ -46,7 +46,6 @@ describe('historyPut', () => {
       },
       ConditionExpression: 'attribute_not_exists(#pk)',
       ExpressionAttributeNames: { '#pk': 'pk' },
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
   });
 
