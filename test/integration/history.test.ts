@@ -177,6 +177,32 @@ describe('version history', () => {
     expect((await versionsOf(path)).items).toHaveLength(6);
   });
 
+  it('lets exactly one of racing restores and replaces at the same version win, leaving one entry', async () => {
+    const id = freshId();
+    const path = `/v1/items/${id}`;
+    await call('POST', '/v1/items', { body: { id, n: 1 } });
+    await call('PUT', path, { body: { n: 2 }, headers: { 'if-match': '"1"' } });
+    const atTwo = { 'if-match': '"2"' };
+    const answers = await Promise.all([
+      ...Array.from({ length: 6 }, () =>
+        call('POST', `${path}/versions/1/restore`, { headers: atTwo }),
+      ),
+      ...Array.from({ length: 6 }, (_, i) =>
+        call('PUT', path, { body: { n: 100 + i }, headers: atTwo }),
+      ),
+    ]);
+    const won = answers.filter((a) => a.status === 200);
+    expect(won).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 409)).toHaveLength(answers.length - 1);
+    const winner = won[0]?.body;
+    // Every refusal carries the winner's state, and the winner is what a read sees.
+    for (const refused of answers.filter((a) => a.status === 409)) {
+      expect(refused.body.current.document).toEqual(winner);
+    }
+    expect((await call('GET', path)).body).toEqual(winner);
+    expect((await storedVersions('items', id)).sort((a, b) => a - b)).toEqual([1, 2, 3]);
+  });
+
   it('never reuses an ETag across a delete and a re-create', async () => {
     const { path } = await everyKindOfWrite();
     const etags = (await versionsOf(path)).items.map((v) => v.etag);
