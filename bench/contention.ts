@@ -92,6 +92,9 @@ const spread = (values: readonly number[]): Spread => ({
 
 const increment = (doc: Counter): Counter => ({ n: doc.n + 1 });
 
+/** Increments that took effect per second of the run. */
+const goodput = (s: Sample): number => s.final / s.seconds;
+
 /** One run: N clients, M increments each, on one fresh counter or on a fresh counter each. */
 const measure = async (
   api: BenchApi,
@@ -189,7 +192,6 @@ const summarize = (
     for (const [code, k] of Object.entries(sample.giveUps))
       giveUps[code] = (giveUps[code] ?? 0) + k;
   }
-  const goodput = (s: Sample) => s.final / s.seconds;
   const latencies = contended.flatMap((s) => s.latencies);
   return {
     mode,
@@ -272,7 +274,6 @@ const serialCeiling = (
   baseline16: readonly Sample[],
   contended16: readonly Sample[],
 ): SerialCeiling => {
-  const goodput = (s: Sample) => s.final / s.seconds;
   const rounds = alone.map((one, r) => ({
     one: goodput(one),
     own: goodput(baseline16[r] ?? one),
