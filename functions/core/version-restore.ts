@@ -57,7 +57,7 @@ export const createRestore = ({
       () =>
         writer.write(
           {
-            key: { tenant, collection: name, id },
+            key,
             operation: 'restore',
             retention,
             unique: c.config.unique,
