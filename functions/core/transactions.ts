@@ -50,6 +50,8 @@ export const createTransactionService = ({
   const contextOf = (tenant: string): PrepareContext => ({ tenant, collection, newId });
 
   return {
+    /** The declared collections with their compiled schemas, for services beside this one. */
+    collection,
     /** How operations of `tenant` are checked, for the staged transactions. */
     contextOf,
     engine,

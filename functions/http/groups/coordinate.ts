@@ -4,7 +4,6 @@
  * Their code (the transaction engine, lease writes, webhook address checks)
  * stays out of the functions that serve single documents.
  */
-import { createCollections } from '../../core/collections';
 import { createLeaseService } from '../../core/leases';
 import { createStagedTransactionService } from '../../core/staged-transactions';
 import { WEBHOOKS_NOT_SET_UP } from '../../core/subscription-reads';
@@ -35,8 +34,9 @@ export const coordinateHandlers = {
 } satisfies RouteHandlers;
 
 export const coordinateServices: ServiceMakers = {
-  leases: ({ config, store }) =>
-    createLeaseService({ store, collection: createCollections(config) }),
+  // The transaction service's collections, so their schemas are compiled once per function.
+  leases: ({ store, services }) =>
+    createLeaseService({ store, collection: services.transactions.collection }),
   transactions: ({ config, store }) => createTransactionService({ config, store }),
   staged: ({ store, services }) =>
     createStagedTransactionService({ transactions: services.transactions, store }),
