@@ -3,7 +3,6 @@
  * the JSON lines and metrics the functions write on AWS with
  * `CONCORD_REQUEST_LOG=json`, nothing with `off`.
  */
-
 import { createCloudWatchObserver } from '../functions/http/cloudwatch-observer';
 import type { RequestObserver, RequestRecord } from '../functions/http/observability';
 
